@@ -1,0 +1,14 @@
+"""`tokbench check` (being built; see the open issue)."""
+
+from __future__ import annotations
+
+import typer
+
+from tokbench.errors import TokbenchError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("check", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def _placeholder(ctx: typer.Context):
+        """(not built yet)"""
+        raise TokbenchError("'tokbench check' is not built yet in this version")

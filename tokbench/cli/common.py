@@ -1,0 +1,119 @@
+"""Shared CLI plumbing: the error boundary, default-command groups, consoles and small parsers."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any, Iterable, Sequence
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from tokbench.errors import ConfigError, TokbenchError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    """Print one red error line and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+class TokbenchGroup(TyperGroup):
+    """A Typer group that turns :class:`TokbenchError` (and plain file-system errors) raised anywhere
+    below it into one red line and the error's exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except TokbenchError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise fail(f"{exc.strerror or exc}: {exc.filename}", 2) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; nothing was written", 130) from None
+
+
+class DefaultCommandGroup(TokbenchGroup):
+    """A group where ``tokbench GROUP ARGS`` runs the default sub-command unless ARGS starts with one of
+    the named sub-commands: ``tokbench infer-mixture tok.json`` == ``tokbench infer-mixture run tok.json``."""
+
+    default_command = "run"
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args.insert(0, self.default_command)
+        return super().resolve_command(ctx, args)
+
+
+def new_app(help: str, *, default_command: str | None = None, **kw) -> typer.Typer:
+    """A Typer (sub-)app wired to the error boundary."""
+    if default_command:
+        cls = type("DefaultGroup", (DefaultCommandGroup,), {"default_command": default_command})
+    else:
+        cls = TokbenchGroup
+    return typer.Typer(help=help, cls=cls, no_args_is_help=True, rich_markup_mode="rich", add_completion=False, **kw)
+
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b?)?\s*$", re.I)
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
+          "g": 10**9, "gb": 10**9, "gib": 2**30, "t": 10**12, "tb": 10**12, "tib": 2**40}
+
+
+def parse_size(text: str | None) -> int | None:
+    """'500KB' -> 500000, '2MiB' -> 2097152, None -> None."""
+    if text is None:
+        return None
+    m = _SIZE.match(str(text))
+    if not m or m.group(2) is not None and m.group(2).lower() not in _UNITS:
+        raise ConfigError(f"cannot read size '{text}'; write e.g. 500KB, 20MB or 1GiB")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def rich_table(rows: Sequence[dict[str, Any]], title: str | None = None, columns: Iterable[str] | None = None,
+               floatfmt: str = "{:.3f}") -> Table:
+    """A rich Table from a list of dicts (columns in first-seen order)."""
+    cols = list(columns) if columns else list(dict.fromkeys(k for r in rows for k in r))
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in cols:
+        table.add_column(str(c), justify="right" if rows and isinstance(rows[0].get(c), (int, float)) else "left")
+    for r in rows:
+        table.add_row(*[_fmt(r.get(c), floatfmt) for c in cols])
+    return table
+
+
+def _fmt(v: Any, floatfmt: str) -> str:
+    from rich.markup import escape
+
+    if isinstance(v, str):
+        return escape(v)
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return floatfmt.format(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def print_json(obj: Any) -> None:
+    """Machine-readable output on stdout (for --json)."""
+    from tokbench.files import _json_default
+
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n")

@@ -1,0 +1,14 @@
+"""`tokbench train` (being built; see the open issue)."""
+
+from __future__ import annotations
+
+import typer
+
+from tokbench.errors import TokbenchError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def _placeholder(ctx: typer.Context):
+        """(not built yet)"""
+        raise TokbenchError("'tokbench train' is not built yet in this version")

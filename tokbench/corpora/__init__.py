@@ -1,0 +1,38 @@
+"""Corpus specs: one way to name text everywhere.
+
+A spec names text that any command can read::
+
+    udhr:tur                 bundled corpus, one language (all splits)
+    libreoffice:de@test      bundled corpus, language and split ('de', 'deu' and 'ger' alike)
+    libreoffice@test         every language of a bundled corpus (commands that take many sources)
+    libreoffice:de,fr,tr@dev several languages
+    code:python@train=0.4    any spec with a mixture weight (train, infer-mixture)
+    data/notes.txt           a local file: .txt (one segment per non-empty line), .jsonl/.jsonl.gz
+    data/shards/             a folder of such files (.parquet too); '#field' picks the text field
+    hf:wikitext:wikitext-2-raw-v1@train#text   a Hugging Face dataset (local cache or hub when online)
+
+Every spec resolves to :class:`TextSource` objects: texts with alignment ids, a language, a split and a
+content hash. ``max_bytes`` caps how much text is read (streaming for Hugging Face datasets).
+"""
+
+from tokbench.corpora.source import TextSource
+from tokbench.corpora.spec import (
+    bundled_corpora,
+    corpus_info,
+    load_source,
+    load_sources,
+    manifest,
+    parse_weighted,
+    resolve_language,
+)
+
+__all__ = [
+    "TextSource",
+    "bundled_corpora",
+    "corpus_info",
+    "load_source",
+    "load_sources",
+    "manifest",
+    "parse_weighted",
+    "resolve_language",
+]

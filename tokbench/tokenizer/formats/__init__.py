@@ -1,0 +1,1 @@
+"""One adapter per tokenizer file format, all implementing :class:`tokbench.tokenizer.base.Tokenizer`."""

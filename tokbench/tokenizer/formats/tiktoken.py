@@ -1,0 +1,260 @@
+"""tiktoken ``.tiktoken`` rank files and Mistral Tekken ``.json`` files, via the ``tiktoken`` library."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from tokbench.errors import CorruptFileError, TokenizerError
+from tokbench.tokenizer.base import Encoded, Tokenizer
+from tokbench.tokenizer.bytelevel import bytes_to_symbols
+from tokbench.tokenizer.merges import merges_from_ranks
+
+# Pre-tokenization patterns of OpenAI's published encodings (facts from tiktoken_ext.openai_public).
+R50K = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+CL100K = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+O200K = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+PATTERNS = {"r50k": R50K, "gpt2": R50K, "p50k": R50K, "cl100k": CL100K, "o200k": O200K}
+SPECIALS = {
+    "r50k": {"<|endoftext|>": 50256},
+    "gpt2": {"<|endoftext|>": 50256},
+    "p50k": {"<|endoftext|>": 50256},
+    "cl100k": {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276},
+    "o200k": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+}
+
+
+def known_pattern_name(stem: str) -> str | None:
+    """'cl100k_base' -> 'cl100k'; 'gpt2' -> 'gpt2'; anything else -> None."""
+    stem = stem.lower()
+    for key in ("o200k", "cl100k", "p50k", "r50k", "gpt2"):
+        if stem.startswith(key):
+            return key
+    return None
+
+
+class TiktokenTokenizer(Tokenizer):
+    """A tiktoken encoding: ranks (bytes -> id), a pre-tokenization regex and special tokens.
+
+    ``id_offset`` shifts every rank (Tekken puts its control tokens first).
+    """
+
+    format = "tiktoken"
+    model_kind = "bpe"
+
+    def __init__(
+        self,
+        name: str,
+        source: str,
+        ranks: dict[bytes, int],
+        pattern: str,
+        special_tokens: dict[str, int],
+        id_offset: int = 0,
+        fingerprint_extra: bytes = b"",
+    ):
+        import tiktoken
+
+        super().__init__(name, source)
+        self.ranks = ranks
+        self.pattern = pattern
+        self.id_offset = id_offset
+        self._specials = dict(special_tokens)
+        self._fp_extra = fingerprint_extra
+        try:
+            self._enc = tiktoken.Encoding(
+                name=f"tokbench-{name}",
+                pat_str=pattern,
+                mergeable_ranks=ranks,
+                # tiktoken wants specials in its own id space (ranks); Tekken specials sit below the
+                # offset and are handled here, not by tiktoken.
+                special_tokens={} if id_offset else self._specials,
+            )
+        except Exception as exc:
+            raise TokenizerError(f"tiktoken cannot build encoding '{name}' ({str(exc)[:200]}); check the pattern") from None
+
+    @property
+    def lossless(self) -> bool:
+        return True
+
+    def encode(self, text: str) -> list[int]:
+        ids = self._enc.encode_ordinary(text)
+        return [i + self.id_offset for i in ids] if self.id_offset else ids
+
+    def encode_batch(self, texts: Sequence[str], *, spans: bool = True) -> Encoded:
+        texts = list(texts)
+        per_doc = self._enc.encode_ordinary_batch(texts, num_threads=2)
+        doc_bytes = np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.int64, count=len(texts))
+        lengths = np.fromiter((len(x) for x in per_doc), dtype=np.int64, count=len(per_doc))
+        offsets = np.zeros(len(per_doc) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        ranks = np.fromiter((i for doc in per_doc for i in doc), dtype=np.int64, count=int(offsets[-1]))
+        ids = ranks + self.id_offset
+        if not spans:
+            return Encoded(ids, offsets, doc_bytes)
+        # Tokens are byte strings that concatenate to the text, so spans are cumulative lengths.
+        tok_len = self._rank_lengths[ranks]
+        cum = np.cumsum(tok_len)
+        doc_start = np.repeat(np.concatenate([[0], cum[offsets[1:-1] - 1]]) if len(per_doc) else np.zeros(0, np.int64), lengths)
+        # Documents with no tokens break the simple gather above; recompute their start from offsets.
+        if len(per_doc) and (lengths == 0).any():
+            base = np.zeros(len(per_doc), dtype=np.int64)
+            nz = offsets[:-1] > 0
+            base[nz] = cum[offsets[:-1][nz] - 1]
+            doc_start = np.repeat(base, lengths)
+        ends = cum - doc_start
+        starts = ends - tok_len
+        return Encoded(ids, offsets, doc_bytes, starts, ends)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        parts: list[bytes] = []
+        inv = {v: k for k, v in self._specials.items()}
+        for i in ids:
+            i = int(i)
+            if i in inv:
+                parts.append(inv[i].encode("utf-8"))
+            else:
+                parts.append(self._enc.decode_single_token_bytes(i - self.id_offset))
+        return b"".join(parts).decode("utf-8", errors="replace")
+
+    @cached_property
+    def _rank_lengths(self) -> np.ndarray:
+        out = np.zeros(max(self.ranks.values()) + 1, dtype=np.int64)
+        for tok, r in self.ranks.items():
+            out[r] = len(tok)
+        return out
+
+    @property
+    def vocab_size(self) -> int:
+        top = max(self.ranks.values()) + self.id_offset
+        if self._specials:
+            top = max(top, max(self._specials.values()))
+        return top + 1
+
+    @cached_property
+    def _bytes_by_id(self) -> list[bytes | None]:
+        out: list[bytes | None] = [None] * self.vocab_size
+        for tok, r in self.ranks.items():
+            out[r + self.id_offset] = tok
+        return out
+
+    def token_bytes(self) -> list[bytes | None]:
+        return list(self._bytes_by_id)
+
+    def token_strings(self) -> list[str | None]:
+        out = [bytes_to_symbols(b) if b is not None else None for b in self._bytes_by_id]
+        for s, i in self._specials.items():
+            out[i] = s
+        return out
+
+    @property
+    def special_tokens(self) -> dict[str, int]:
+        return dict(self._specials)
+
+    def model_merges(self) -> list[tuple[str, str]] | None:
+        return [(bytes_to_symbols(a), bytes_to_symbols(b)) for a, b in self._merges_bytes]
+
+    @cached_property
+    def _merges_bytes(self) -> list[tuple[bytes, bytes]]:
+        return merges_from_ranks(self.ranks)
+
+    @cached_property
+    def _regex(self):
+        import regex
+
+        return regex.compile(self.pattern)
+
+    def model_pretokenize(self, text: str) -> list[str]:
+        return [bytes_to_symbols(m.encode("utf-8")) for m in self._regex.findall(text)]
+
+    def _fingerprint_bytes(self) -> bytes:
+        h = bytearray()
+        for tok, r in sorted(self.ranks.items(), key=lambda kv: kv[1]):
+            h += base64.b64encode(tok) + b" " + str(r).encode() + b"\n"
+        h += self.pattern.encode() + b"\n" + json.dumps(self._specials, sort_keys=True).encode() + self._fp_extra
+        return bytes(h)
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d["pre_tokenizer"] = ["regex"]
+        d["pattern"] = self.pattern[:80] + ("..." if len(self.pattern) > 80 else "")
+        d["byte_level"] = True
+        return d
+
+
+def load_tiktoken_file(path: str | Path, pattern: str | None = None, name: str | None = None) -> TiktokenTokenizer:
+    """Load a ``.tiktoken`` file; the pattern comes from the file name (cl100k_base...) or ``pattern``
+    (a known name such as 'o200k' or a regex)."""
+    path = Path(path)
+    ranks: dict[bytes, int] = {}
+    try:
+        for n, line in enumerate(path.read_bytes().splitlines(), 1):
+            if not line.strip():
+                continue
+            tok, rank = line.split()
+            ranks[base64.b64decode(tok)] = int(rank)
+    except (ValueError, base64.binascii.Error):
+        raise CorruptFileError(f"{path}:{n}: not a tiktoken rank line ('<base64> <rank>')") from None
+    if not ranks:
+        raise CorruptFileError(f"{path} has no ranks")
+    key = None
+    if pattern:
+        key = pattern if pattern in PATTERNS else None
+        pat = PATTERNS.get(pattern, pattern)
+    else:
+        key = known_pattern_name(path.stem)
+        if key is None:
+            raise TokenizerError(
+                f"{path.name}: cannot tell its pre-tokenization pattern; pass one as '{path}?pattern=NAME' "
+                f"with NAME one of {', '.join(sorted(PATTERNS))} or a regex"
+            )
+        pat = PATTERNS[key]
+    specials = SPECIALS.get(key, {}) if key else {}
+    if key is None and "endoftext" not in str(specials):
+        n_ranks = max(ranks.values()) + 1
+        specials = {"<|endoftext|>": n_ranks}
+    return TiktokenTokenizer(name or path.stem, str(path), ranks, pat, specials)
+
+
+def load_tekken(path: str | Path, name: str | None = None) -> TiktokenTokenizer:
+    """Load a Mistral Tekken ``tekken*.json``: base64 token bytes with ranks, a regex and control tokens
+    placed before the ranks (id = rank + number of special tokens)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptFileError(f"{path} is not valid JSON ({exc})") from None
+    cfg = data.get("config", {})
+    n_special = int(cfg.get("default_num_special_tokens", len(data.get("special_tokens", []))))
+    vocab_size = int(cfg.get("default_vocab_size", n_special + len(data["vocab"])))
+    n_ranks = vocab_size - n_special
+    ranks = {}
+    for item in data["vocab"][:n_ranks]:
+        ranks[base64.b64decode(item["token_bytes"])] = int(item["rank"])
+    specials = {}
+    for i, sp in enumerate(data.get("special_tokens", [])[:n_special]):
+        specials[sp.get("token_str", f"<SPECIAL_{i}>")] = int(sp.get("rank", i))
+    for i in range(n_special):
+        if i not in specials.values():
+            specials[f"<SPECIAL_{i}>"] = i
+    tok = TiktokenTokenizer(
+        name or path.stem, str(path), ranks, cfg["pattern"], specials, id_offset=n_special,
+        fingerprint_extra=json.dumps(cfg, sort_keys=True).encode(),
+    )
+    tok.format = "tekken"
+    return tok

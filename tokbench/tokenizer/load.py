@@ -1,0 +1,117 @@
+"""Turn a tokenizer spec (a path, a model folder, or a reference name) into a :class:`Tokenizer`.
+
+Specs::
+
+    path/to/tokenizer.json        Hugging Face (or Tekken, told apart by content)
+    path/to/model_dir/            HF model folder, tokbench output, or a folder with tokenizer.model
+    path/to/spm.model             SentencePiece
+    path/to/cl100k_base.tiktoken  tiktoken (pattern from the name, or '...tiktoken?pattern=o200k|REGEX')
+    cl100k, llama3, ...           a reference tokenizer fetched into the cache
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tokbench.errors import CorruptFileError, InputNotFoundError, UnknownFormatError
+from tokbench.tokenizer.base import Tokenizer
+from tokbench.tokenizer.references import REFERENCES, reference_path
+
+TOKBENCH_MANIFEST = "tokbench.json"
+
+
+def load_tokenizer(spec: str | Path, name: str | None = None) -> Tokenizer:
+    """Load any supported tokenizer; raises a :class:`TokbenchError` with a fix when it cannot."""
+    spec = str(spec)
+    options: dict[str, str] = {}
+    if "?" in spec and not Path(spec).exists():
+        spec, _, query = spec.partition("?")
+        for part in query.split("&"):
+            k, _, v = part.partition("=")
+            options[k] = v
+    path = Path(spec).expanduser()
+    if not path.exists():
+        if spec in REFERENCES:
+            ref_path = reference_path(spec)
+            if not ref_path.exists():
+                raise InputNotFoundError(
+                    f"reference tokenizer '{spec}' is not in the cache; fetch it with: python scripts/fetch_reference_tokenizers.py {spec}"
+                )
+            return _load_path(ref_path, name or spec, options)
+        raise InputNotFoundError(
+            f"no tokenizer at '{spec}'; give a tokenizer.json, a model folder, a .model/.tiktoken file or a reference name ({', '.join(REFERENCES)})"
+        )
+    return _load_path(path, name, options)
+
+
+def _load_path(path: Path, name: str | None, options: dict[str, str]) -> Tokenizer:
+    from tokbench.tokenizer.formats.hf import HFTokenizer
+    from tokbench.tokenizer.formats.sentencepiece import SentencePieceTokenizer
+    from tokbench.tokenizer.formats.tiktoken import load_tekken, load_tiktoken_file
+
+    if path.is_dir():
+        manifest = path / TOKBENCH_MANIFEST
+        for candidate in ("tokenizer.json", "tekken.json", "tokenizer.model", "spm.model"):
+            f = path / candidate
+            if f.exists():
+                tok = _load_path(f, name or path.name, options)
+                if manifest.exists():
+                    _apply_tokbench_manifest(tok, manifest)
+                elif candidate == "tokenizer.json":
+                    cfg = path / "tokenizer_config.json"
+                    if cfg.exists():
+                        try:
+                            tok.config = json.loads(cfg.read_text("utf-8"))
+                        except json.JSONDecodeError:
+                            pass
+                return tok
+        tiktoken_files = sorted(path.glob("*.tiktoken"))
+        if tiktoken_files:
+            return _load_path(tiktoken_files[0], name or path.name, options)
+        raise UnknownFormatError(f"folder {path} holds no tokenizer.json, tekken.json, tokenizer.model or .tiktoken file")
+    suffix = path.suffix.lower()
+    head = path.read_bytes()[:4096]
+    if suffix == ".tiktoken":
+        return load_tiktoken_file(path, options.get("pattern"), name)
+    if suffix == ".model" or path.name.startswith("tokenizer.model"):
+        return SentencePieceTokenizer(path, name)
+    if suffix == ".json" or head.lstrip()[:1] == b"{":
+        if b"\0" in head:
+            raise CorruptFileError(f"{path} is binary, not JSON")
+        try:
+            text = path.read_text("utf-8")
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CorruptFileError(f"{path} is not valid JSON ({str(exc)[:120]}); is the file complete?") from None
+        if isinstance(data, dict) and "vocab" in data and "config" in data and "pattern" in data.get("config", {}):
+            return load_tekken(path, name)
+        if isinstance(data, dict) and "model" in data:
+            return HFTokenizer(path, name)
+        raise UnknownFormatError(f"{path} is JSON but neither a Hugging Face tokenizer.json nor a Tekken file")
+    if _looks_like_tiktoken(head):
+        return load_tiktoken_file(path, options.get("pattern"), name)
+    raise UnknownFormatError(
+        f"cannot tell the format of {path}; supported: tokenizer.json, tekken .json, SentencePiece .model, .tiktoken"
+    )
+
+
+def _looks_like_tiktoken(head: bytes) -> bool:
+    lines = head.splitlines()[:3]
+    try:
+        return bool(lines) and all(len(l.split()) == 2 and l.split()[1].isdigit() for l in lines)
+    except Exception:
+        return False
+
+
+def _apply_tokbench_manifest(tok: Tokenizer, manifest: Path) -> None:
+    """tokbench's own output: the manifest names the kind ('char', 'superbpe', ...) and provenance."""
+    try:
+        info = json.loads(manifest.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CorruptFileError(f"{manifest} is not valid JSON ({exc})") from None
+    tok.format = "tokbench"
+    tok.tokbench_manifest = info
+    tok.trained_kind = info.get("kind")
+    if info.get("kind") == "char":
+        tok.model_kind = "char"
