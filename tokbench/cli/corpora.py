@@ -59,3 +59,36 @@ def show_cmd(name: str = typer.Argument(..., help="Corpus name, e.g. libreoffice
             row[split] = human_bytes(s["bytes"]) if s else None
         rows.append(row)
     console.print(rich_table(rows, title=f"{name}: {len(rows)} languages"))
+
+
+@app.command("sample")
+def sample_cmd(
+    spec: str = typer.Argument(..., help="Corpus spec: libreoffice:de@test, udhr:tur, code:python@train, a file or folder, hf:NAME."),
+    n: int = typer.Option(3, "--n", min=0, help="Segments to print per source."),
+    max_bytes: str = typer.Option(None, "--max-bytes", help="Read at most this much text per source (e.g. 200KB)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (provenance and the sample)."),
+):
+    """Resolve a corpus spec and show what it names: sources, sizes, hashes and a few segments.
+
+    Examples:
+      [bold]tokbench corpora sample libreoffice:tr@test[/]
+      [bold]tokbench corpora sample "udhr:de,fr,tr" --n 1[/]
+      [bold]tokbench corpora sample notes.jsonl#body[/]
+    """
+    from tokbench.cli.common import parse_size
+    from tokbench.corpora import load_sources, parse_weighted
+
+    spec_only, weight = parse_weighted(spec)
+    sources = load_sources(spec_only, max_bytes=parse_size(max_bytes))
+    if as_json:
+        print_json([{**s.provenance(), "weight": weight, "lang": s.lang, "split": s.split, "parallel": s.parallel,
+                     "sample": [{"id": i, "text": t} for i, t in zip(s.ids[:n], s.texts[:n])]} for s in sources])
+        return
+    rows = [{"source": s.label, "segments": len(s), "text": human_bytes(s.n_bytes), "parallel": s.parallel,
+             "sha256": s.sha256[:12]} for s in sources]
+    console.print(rich_table(rows, title=f"{spec}: {len(sources)} source(s)" + (f", weight {weight}" if weight != 1.0 else "")))
+    from rich.markup import escape
+
+    for s in sources[:5]:
+        for i, t in zip(s.ids[:n], s.texts[:n]):
+            console.print(f"[dim]{escape(s.label)} {escape(i)}[/] {escape(t[:200])}{'…' if len(t) > 200 else ''}")
