@@ -117,3 +117,22 @@ def test_jsonl_field_and_bad_line(tmp_path):
     assert_clean_error(runner.invoke(app, ["corpora", "sample", str(f)]), "no 'text' field")
     f.write_text('{"text": "ok"}\n{"text": \n')
     assert_clean_error(runner.invoke(app, ["corpora", "sample", str(f)]), "not valid JSON")
+
+
+def test_hf_dataset_specs(tmp_path):
+    """`hf:` specs read a saved dataset and a local data folder through `datasets` (streaming)."""
+    import datasets
+
+    saved = tmp_path / "saved"
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["bir", "iki", ""], "n": [1, 2, 3]})}).save_to_disk(str(saved))
+    r = runner.invoke(app, ["corpora", "sample", f"hf:{saved}@train", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [s["text"] for s in json.loads(r.stdout)[0]["sample"]] == ["bir", "iki"]
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "part.jsonl").write_text("".join(json.dumps({"content": f"satır {i}"}) + "\n" for i in range(50)))
+    r = runner.invoke(app, ["corpora", "sample", f"hf:{folder}@train#content", "--max-bytes", "30", "--json"])
+    assert r.exit_code == 0, r.output
+    src = json.loads(r.stdout)[0]
+    assert src["segments"] == 4 and src["sample"][0]["text"] == "satır 0"
+    assert_clean_error(runner.invoke(app, ["corpora", "sample", f"hf:{folder}@train#nofield"]), "no field 'nofield'")

@@ -219,7 +219,8 @@ def _read_hf(rest: str, max_bytes: int | None, spec: str) -> TextSource:
     except ImportError:  # pragma: no cover
         raise CorpusError("Hugging Face datasets need the 'datasets' package: pip install datasets") from None
     try:
-        if Path(name).is_dir() and (Path(name) / "dataset_info.json").exists() or (Path(name) / "state.json").exists():
+        local = Path(name)
+        if local.is_dir() and any((local / f).exists() for f in ("state.json", "dataset_dict.json")):
             ds = datasets.load_from_disk(name)
             if isinstance(ds, datasets.DatasetDict):
                 ds = ds[split]
