@@ -1,0 +1,61 @@
+"""Defaults of data mixture inference and of its simulation: the one source of truth the CLI reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MixtureConfig:
+    """How `tokbench infer-mixture` runs.
+
+    merges:         use the first T merges of the tokenizer (the paper: T = 30,000).
+    sample_bytes:   cap on each category's sample in UTF-8 bytes (None: all the text the spec names).
+    min_bytes:      a category with less text than this is refused: with fewer bytes the pair counts of
+                    the later merges are mostly zeros and ones and say nothing about the mixture.
+    split:          the bundled split used for the default categories ('train' is the largest, ~1 MB per
+                    language; the reference tokenizers were never trained on it).
+    rows_per_step:  lazy LP: at most this many of the most violated constraints per merge step per round.
+    max_rounds:     lazy LP: give up (and say so) after this many re-solves.
+    tolerance:      a constraint counts as violated when it is off by more than this, in pairs per million
+                    (the unit the counts are scaled to before they reach HiGHS).
+    """
+
+    merges: int = 30_000
+    sample_bytes: int | None = None
+    min_bytes: int = 10_000
+    split: str = "train"
+    rows_per_step: int = 4
+    max_rounds: int = 500
+    tolerance: float = 1e-6
+
+
+#: Counts enter the LP as pairs per million pairs of their category (c / total_pairs * SCALE): normalised as
+#: the paper says, but large enough that HiGHS' absolute tolerances (1e-7) do not swamp them.
+SCALE = 1e6
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """How `tokbench infer-mixture simulate` runs (the paper's controlled experiment, scaled to the
+    bundled data).
+
+    n, trials:       categories per mixture and number of random mixtures (proportions uniform on the
+                     simplex, i.e. Dirichlet(1, ..., 1)).
+    corpus:          the bundled corpus whose languages are the categories.
+    train_split:     the tokenizer of each trial is trained on this split ...
+    sample_split:    ... and the mixture inferred from this one (disjoint text from the same source, as in
+                     the paper, which trains and infers on disjoint samples).
+    train_bytes:     bytes of training text per tokenizer; category i contributes p_i * train_bytes. Capped
+                     by what the scarcest chosen language has divided by its proportion.
+    merges:          merges to train (and to use); the trainer stops earlier when the text runs out of pairs.
+    """
+
+    n: int = 5
+    trials: int = 10
+    seed: int = 0
+    corpus: str = "libreoffice"
+    train_split: str = "train"
+    sample_split: str = "dev"
+    train_bytes: int = 1_000_000
+    merges: int = 30_000

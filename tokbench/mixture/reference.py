@@ -1,0 +1,49 @@
+"""Slow, obviously-correct references for the tests: recount every pair after every merge.
+
+Nothing here is fast or clever on purpose; :mod:`tokbench.mixture.paircount` must agree with it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+
+def apply_merge(word: list[int], a: int, b: int, c: int) -> list[int]:
+    """Replace every (a, b) left to right by c.
+
+    >>> apply_merge([1, 1, 1], 1, 1, 9), apply_merge([1, 2, 1, 2, 3], 1, 2, 9)
+    ([9, 1], [9, 9, 3])
+    """
+    out, i = [], 0
+    while i < len(word):
+        if i + 1 < len(word) and word[i] == a and word[i + 1] == b:
+            out.append(c)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return out
+
+
+def count_all_pairs(words: Sequence[Sequence[int]], counts: Sequence[int]) -> Counter:
+    """Every adjacent pair, weighted by the word's count: ``[[1, 2, 1, 2]], [3] -> {(1, 2): 6, (2, 1): 3}``."""
+    c: Counter = Counter()
+    for w, k in zip(words, counts):
+        for x, y in zip(w, w[1:]):
+            c[(x, y)] += k
+    return c
+
+
+def pair_trajectory(words: Sequence[Sequence[int]], counts: Sequence[int], merges) -> tuple[list[Counter], Counter]:
+    """Counts of all pairs before each merge (T Counters) and the final symbol counts."""
+    cur = [list(w) for w in words]
+    steps = []
+    for a, b, c in merges:
+        steps.append(count_all_pairs(cur, counts))
+        cur = [apply_merge(w, int(a), int(b), int(c)) for w in cur]
+    tokens: Counter = Counter()
+    for w, k in zip(cur, counts):
+        for s in w:
+            tokens[s] += k
+    return steps, tokens
