@@ -73,3 +73,13 @@ def grouped_bar_chart(path: str | Path, groups: Sequence[str], series: Mapping[s
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, ncol=min(n, 5), loc="upper left")
     return _save(fig, path)
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, for callers that draw their own figures."""
+    return _plt()
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Save a figure from :func:`pyplot` as a reproducible PNG, atomically, and close it."""
+    return _save(fig, path)
