@@ -1,0 +1,351 @@
+"""Evaluate tokenizers on corpora: the library behind ``tokbench evaluate``.
+
+>>> from tokbench.metrics import EvalConfig, evaluate          # doctest: +SKIP
+>>> res = evaluate(["gpt2", "cl100k"], EvalConfig(metrics=("compression", "premium")))
+>>> res.tables["premium"][0]
+{'tokenizer': 'gpt2', 'lang': 'deu_1996', 'premium': 1.93, ...}
+
+Each (tokenizer, corpus) pair is encoded once (or loaded from :mod:`tokbench.encoding_cache`), then every
+requested metric family reads the same flat arrays through the Numba kernels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from tokbench import encoding_cache
+from tokbench.corpora import TextSource, corpus_info, load_sources, resolve_language
+from tokbench.errors import ConfigError, CorpusError, TokbenchError, TokenizerError
+from tokbench.metrics import kernels
+from tokbench.metrics.compression import RENYI_POWER, compression_row, renyi_efficiency
+from tokbench.metrics.coverage import coverage_row, flag_mask, script_shares, token_scripts
+from tokbench.metrics.fertility import fertility_row
+from tokbench.metrics.lexicon import oracles_for
+from tokbench.metrics.premium import UNK_FLAG_THRESHOLD, align, premium_row
+from tokbench.metrics.purity import purity_row
+from tokbench.metrics.text import WORD_DEFINITION, TextArrays, is_spaced_language, text_arrays
+from tokbench.tokenizer.base import Tokenizer
+
+METRICS = ("compression", "fertility", "premium", "tr", "coverage")
+
+#: A progress hook: ``stage(description, total) -> advance(n)``.
+StageHook = Callable[[str, int], Callable[[int], None]]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Everything that decides an evaluation; the CLI's defaults come from here."""
+
+    metrics: tuple[str, ...] = METRICS
+    #: corpora for compression, fertility and coverage
+    corpora: tuple[str, ...] = ("libreoffice@test", "code@test")
+    #: parallel corpus for the token premium (all its languages against the reference language)
+    premium_corpus: str = "udhr"
+    reference_lang: str = "eng"
+    #: corpora for %TR / %Pure; each names ONE language, judged by that language's oracles
+    tr_corpora: tuple[str, ...] = ("turkish@test", "libreoffice:de@test")
+    #: oracle names per language override, e.g. (("tr", ("zeyrek",)),); empty -> each language's defaults
+    oracles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    renyi_power: float = RENYI_POWER
+    max_bytes: int | None = None
+    use_cache: bool = True
+
+    def __post_init__(self):
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown:
+            raise ConfigError(f"unknown metric(s) {', '.join(map(repr, unknown))}; choose from: {', '.join(METRICS)}")
+        if not self.metrics:
+            raise ConfigError(f"no metrics selected; choose from: {', '.join(METRICS)}")
+        if self.renyi_power <= 0:
+            raise ConfigError("the Rényi power a must be positive (the paper uses 2.5)")
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """'compression, premium' -> ('compression', 'premium'); 'all' -> every metric family."""
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    if names == ("all",):
+        return METRICS
+    aliases = {"%tr": "tr", "purity": "tr", "pure": "tr"}
+    return tuple(aliases.get(n, n) for n in names)
+
+
+@dataclass
+class EvalResults:
+    config: EvalConfig
+    tokenizers: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    inputs: list[dict] = field(default_factory=list)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
+    cache: dict[str, int] = field(default_factory=lambda: {"hits": 0, "misses": 0})
+    oracles: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "config": asdict(self.config),
+            "tokenizers": self.tokenizers,
+            "failures": self.failures,
+            "tables": self.tables,
+            "timings": self.timings,
+            "cache": self.cache,
+            "oracles": self.oracles,
+            "notes": self.notes,
+        }
+
+
+def choices(config: EvalConfig) -> dict[str, str]:
+    """The documented choices behind every number (printed in the report and the JSON)."""
+    return {
+        "compression": "bytes and characters of the UTF-8 text per token, no special tokens added; Rényi efficiency "
+                       f"H_a/log2|V| of the unigram token distribution with a = {config.renyi_power:g} and |V| = the "
+                       "tokenizer's vocabulary size (special tokens included), as in Zouhar et al. 2023",
+        "fertility": f"tokens per word and proportion of continued words (PCW, words split into 2+ tokens); {WORD_DEFINITION}; "
+                     "languages written without spaces (ja, zh, th, km, my, lo, dz, bo) get 'not applicable' and "
+                     "only tokens per character",
+        "premium": f"tokens(L) / tokens(reference) as a ratio of corpus totals over segments present in both (matched "
+                   f"by alignment id; segments identical to the reference text are dropped as untranslated); UNK share "
+                   f"of L reported and pairs above {UNK_FLAG_THRESHOLD:.0%} UNK flagged (and left out of plots and summaries)",
+        "tr": "%TR = share of token strings that are valid words, %Pure = share that are a root or a morpheme; each used "
+              "id decoded alone, whitespace stripped (word-start markers are spaces), tokens of only whitespace, "
+              "punctuation or symbols skipped; 'types' = over distinct token strings (as published), "
+              "'occurrences' = weighted by how often each token occurs; the oracle column names who judged",
+        "coverage": "UNK rate over tokens; byte-token rate = tokens that are <0xNN> fallback pieces or byte-level tokens "
+                    "that are not a whole character; chars needing UNK/bytes = characters whose bytes a UNK or byte token "
+                    "covers; vocabulary utilisation = distinct ids used / vocabulary size; script share = share of the "
+                    "vocabulary per Unicode script of the token's letters (mixed when two scripts; byte and special "
+                    "tokens apart)",
+    }
+
+
+def _load_tokenizers(specs: Sequence[Tokenizer | str], results: EvalResults) -> list[Tokenizer]:
+    from tokbench.tokenizer import load_tokenizer
+
+    out = []
+    for spec in specs:
+        if isinstance(spec, Tokenizer):
+            out.append(spec)
+            continue
+        try:
+            out.append(load_tokenizer(spec))
+        except TokbenchError as exc:
+            results.failures.append({"tokenizer": str(spec), "error": str(exc)})
+        except Exception as exc:  # a broken file in a format library: report it, keep the others
+            results.failures.append({"tokenizer": str(spec), "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+    names = [t.name for t in out]
+    for i, t in enumerate(out):
+        if names.count(t.name) > 1:
+            t.name = f"{t.name}#{names[:i + 1].count(t.name)}"
+    return out
+
+
+def _load_premium(config: EvalConfig) -> tuple[list[TextSource], TextSource]:
+    sources = load_sources(config.premium_corpus, config.max_bytes)
+    if not sources[0].parallel:
+        raise CorpusError(f"corpus '{config.premium_corpus}' is not parallel: token premium needs translations aligned by id; use udhr or libreoffice@test")
+    corpus = sources[0].corpus
+    ref_code = resolve_language(corpus, config.reference_lang)
+    ref = [s for s in sources if s.lang == ref_code]
+    if not ref:
+        raise CorpusError(f"reference language '{config.reference_lang}' ({ref_code}) is not among the languages of '{config.premium_corpus}'; name it in the spec or pick another --reference-lang")
+    return sources, ref[0]
+
+
+def _load_tr(config: EvalConfig) -> list[tuple[TextSource, list]]:
+    overrides = dict(config.oracles)
+    out = []
+    for spec in config.tr_corpora:
+        for src in load_sources(spec, config.max_bytes):
+            if not src.lang:
+                raise ConfigError(f"%TR corpus '{spec}' has no language; name a bundled corpus language such as 'turkish@test' or 'libreoffice:de@test'")
+            lang = src.lang.lower().replace("_", "-").split("-")[0]
+            out.append((src, oracles_for(lang, overrides.get(lang))))
+    return out
+
+
+def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalConfig(), *,
+             sources: Sequence[TextSource] | None = None, stage: StageHook | None = None) -> EvalResults:
+    """Measure ``tokenizers`` (objects or specs) with the metric families of ``config``.
+
+    ``sources`` replaces ``config.corpora`` (TextSource objects, for library use). Tokenizers that fail
+    to load are recorded in ``results.failures`` and the others still run; when none loads, raises.
+    Bad corpora, metric names or reference languages raise before any encoding.
+    """
+    results = EvalResults(config)
+    results.notes = {k: v for k, v in choices(config).items() if k in config.metrics}
+    want = set(config.metrics)
+    # Inputs first: every user mistake about corpora surfaces before any slow work.
+    main_sources: list[TextSource] = []
+    if want & {"compression", "fertility", "coverage"}:
+        if sources is not None:
+            main_sources = list(sources)
+        else:
+            for spec in config.corpora:
+                main_sources.extend(load_sources(spec, config.max_bytes))
+    premium_sources, premium_ref = ([], None)
+    if "premium" in want:
+        premium_sources, premium_ref = _load_premium(config)
+    tr_sources = _load_tr(config) if "tr" in want else []
+    for s in main_sources + premium_sources + [s for s, _ in tr_sources]:
+        results.inputs.append(s.provenance())
+    for _, oracles in tr_sources:
+        for o in oracles:
+            results.oracles[f"{o.name}:{o.lang}"] = o.description
+
+    toks = _load_tokenizers(tokenizers, results)
+    if not toks:
+        detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
+        raise TokenizerError(f"no tokenizer could be loaded ({detail})")
+
+    texts: dict[str, TextArrays] = {}
+
+    def arrays(src: TextSource) -> TextArrays:
+        if src.sha256 not in texts:
+            texts[src.sha256] = text_arrays(src.texts)
+        return texts[src.sha256]
+
+    tables: dict[str, list[dict]] = defaultdict(list)
+    for tok in toks:
+        t0 = time.perf_counter()
+        timing = {"encode_s": 0.0, "metrics_s": 0.0}
+        V = tok.vocab_size
+        byte_mask = np.asarray(tok.byte_token_mask, dtype=np.bool_)
+        unk_mask, _ = flag_mask(V, tok.unk_id, byte_mask)
+        byte_only = np.zeros(V, dtype=np.bool_)
+        byte_only[: min(V, len(byte_mask))] = byte_mask[:V]
+        info = tok.describe()
+        info["unk_id"] = tok.unk_id
+        results.tokenizers.append(info)
+        timing["load_s"] = time.perf_counter() - t0
+
+        def enc_of(src: TextSource):
+            t = time.perf_counter()
+            enc, hit = encoding_cache.encode_texts(tok, src.texts, src.sha256, use_cache=config.use_cache)
+            timing["encode_s"] += time.perf_counter() - t
+            results.cache["hits" if hit else "misses"] += 1
+            return enc
+
+        def advance_of(desc: str, total: int):
+            return stage(f"{tok.name}: {desc}", total) if stage else (lambda n=1: None)
+
+        # --- compression / fertility / coverage on the main corpora --------------------------------
+        if main_sources:
+            adv = advance_of("compression, fertility, coverage", len(main_sources))
+            total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
+            totals = {k: [0, 0, 0] for k in total_counts}
+            for src in main_sources:
+                enc = enc_of(src)
+                t = time.perf_counter()
+                ta = arrays(src)
+                counts = kernels.count_ids(enc.ids, V)
+                kind = "code" if src.kind == "code" else "natural"
+                total_counts[kind] += counts
+                totals[kind][0] += ta.n_bytes
+                totals[kind][1] += ta.n_chars
+                totals[kind][2] += enc.n_tokens
+                label = {"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
+                if "compression" in want:
+                    tables["compression"].append({**label, **compression_row(ta.n_bytes, ta.n_chars, enc.n_tokens, counts, V, config.renyi_power)})
+                if "fertility" in want:
+                    tables["fertility"].append({**label, **fertility_row(enc, ta, src.lang if src.kind != "code" else None)})
+                if "coverage" in want:
+                    tables["coverage"].append({**label, **coverage_row(enc, ta, counts, unk_mask, byte_only)})
+                timing["metrics_s"] += time.perf_counter() - t
+                adv(1)
+            t = time.perf_counter()
+            for kind, c in total_counts.items():
+                b, ch, n = totals[kind]
+                if n == 0:
+                    continue
+                if "compression" in want:
+                    tables["compression_total"].append({"tokenizer": tok.name, "kind": kind, "vocab_size": V,
+                                                        **compression_row(b, ch, n, c, V, config.renyi_power)})
+                if "coverage" in want:
+                    tables["coverage_total"].append({"tokenizer": tok.name, "kind": kind, "tokens": n,
+                                                     "unk_rate": float(c[unk_mask].sum()) / n,
+                                                     "byte_token_rate": float(c[byte_only].sum()) / n,
+                                                     "distinct_tokens": int((c > 0).sum()),
+                                                     "vocab_utilisation": float((c > 0).sum()) / V})
+            if "coverage" in want:
+                labels = token_scripts(tok.token_bytes(), byte_only)
+                for script, (share, n) in script_shares(labels).items():
+                    tables["scripts"].append({"tokenizer": tok.name, "script": script, "share": share, "vocab_entries": n})
+            timing["metrics_s"] += time.perf_counter() - t
+
+        # --- token premium --------------------------------------------------------------------------
+        if premium_sources:
+            adv = advance_of(f"premium on {premium_ref.corpus}", len(premium_sources))
+            ref_enc = enc_of(premium_ref)
+            ref_tpd = ref_enc.tokens_per_doc()
+            for src in premium_sources:
+                enc = ref_enc if src is premium_ref else enc_of(src)
+                t = time.perf_counter()
+                r_pos, t_pos, identical = align(premium_ref.ids, premium_ref.texts, src.ids, src.texts,
+                                                drop_identical=src is not premium_ref)
+                unk_pd = kernels.count_masked_per_doc(enc.ids, enc.doc_offsets, unk_mask)
+                row = premium_row(ref_tpd, enc.tokens_per_doc(), unk_pd, r_pos, t_pos)
+                tables["premium"].append({"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang,
+                                          "reference": premium_ref.lang, **row, "dropped_identical": identical,
+                                          "unaligned": len(src) - len(t_pos) - identical})
+                timing["metrics_s"] += time.perf_counter() - t
+                adv(1)
+
+        # --- %TR / %Pure ------------------------------------------------------------------------------
+        if tr_sources:
+            tb = tok.token_bytes()
+            for src, oracles in tr_sources:
+                enc = enc_of(src)
+                t = time.perf_counter()
+                counts = kernels.count_ids(enc.ids, V)
+                for oracle in oracles:
+                    adv = advance_of(f"%TR {src.lang} ({oracle.name})", int((counts > 0).sum()))
+                    row = purity_row(counts, tb, oracle, adv)
+                    tables["tr"].append({"tokenizer": tok.name, "corpus": src.label, "lang": src.lang, **row})
+                timing["metrics_s"] += time.perf_counter() - t
+        timing["total_s"] = time.perf_counter() - t0
+        results.timings[tok.name] = {k: round(v, 3) for k, v in timing.items()}
+
+    results.tables = dict(tables)
+    results.tables["summary"] = summary_rows(results)
+    return results
+
+
+def summary_rows(results: EvalResults) -> list[dict]:
+    """One row per tokenizer with the headline number of every family."""
+    tables = results.tables
+    rows = []
+    for info in results.tokenizers:
+        name = info["name"]
+        row: dict = {"tokenizer": name, "vocab_size": info["vocab_size"]}
+        for r in tables.get("compression_total", []):
+            if r["tokenizer"] == name:
+                row[f"bytes_per_token_{r['kind']}"] = r["bytes_per_token"]
+                if r["kind"] == "natural":
+                    row["renyi_efficiency"] = r["renyi_efficiency"]
+        fert = [r["fertility"] for r in tables.get("fertility", []) if r["tokenizer"] == name and r["fertility"] is not None and r["kind"] != "code"]
+        pcw = [r["pcw"] for r in tables.get("fertility", []) if r["tokenizer"] == name and r["pcw"] is not None and r["kind"] != "code"]
+        if fert:
+            row["fertility_mean"] = float(np.mean(fert))
+            row["pcw_mean"] = float(np.mean(pcw))
+        prem = [r["premium"] for r in tables.get("premium", []) if r["tokenizer"] == name and not r["flagged_unk"] and r["lang"] != r["reference"] and np.isfinite(r["premium"])]
+        if prem:
+            row["premium_median"] = float(np.median(prem))
+            row["premium_mean"] = float(np.mean(prem))
+            row["premium_std"] = float(np.std(prem))
+            row["premium_flagged"] = sum(1 for r in tables["premium"] if r["tokenizer"] == name and r["flagged_unk"])
+        for r in tables.get("tr", []):
+            if r["tokenizer"] == name and r["oracle"] == "zeyrek":
+                row["tr_pct_types"] = r["tr_pct_types"]
+                row["pure_pct_types"] = r["pure_pct_types"]
+        for r in tables.get("coverage_total", []):
+            if r["tokenizer"] == name and r["kind"] == "natural":
+                row["unk_rate"] = r["unk_rate"]
+                row["byte_token_rate"] = r["byte_token_rate"]
+                row["vocab_utilisation"] = r["vocab_utilisation"]
+        rows.append(row)
+    return rows
