@@ -1,0 +1,34 @@
+"""The one source of truth for transplant defaults (the CLI reads them from here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Estimators for tokens the base model has no row for.
+METHODS = ("omp", "heuristic", "fvt", "mean", "zero", "random")
+#: Auxiliary string-embedding spaces for omp/heuristic when no donor model is given.
+AUX_SPACES = ("self", "minilm")
+
+
+@dataclass(frozen=True)
+class TransplantConfig:
+    """Parameters of one transplant.
+
+    method:  one of :data:`METHODS`.
+    k:       OMP sparsity (anchors per new token); tokensurgeon's default is 64.
+    aux:     'self' (mean of the base model's rows of the string's old-tokenizer pieces) or 'minilm'
+             (all-MiniLM-L6-v2 sentence embedding of the token string); ignored with a donor.
+    max_candidates: OMP pre-screens each target's anchors to the ``max_candidates`` most correlated ones
+             when the exact search would be too large for a CPU (0 = always exact). See ``omp.py``.
+    tau, w_global, top_k: TokenAdapt's temperature, global-estimate weight and global neighbours.
+    seed:    for 'random' (and nothing else).
+    """
+
+    method: str = "omp"
+    k: int = 64
+    aux: str = "self"
+    max_candidates: int = 512
+    tau: float = 0.3
+    w_global: float = 0.3
+    top_k: int = 3
+    seed: int = 0
