@@ -1,0 +1,129 @@
+"""What a training run is asked to do: one frozen dataclass, the single source of every default.
+
+The CLI (`tokbench train`) reads its option defaults from :class:`TrainConfig`, so the library and the
+command line can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+from tokbench.errors import ConfigError
+
+
+class Kind(str, Enum):
+    """The tokenizer families ``tokbench train`` builds."""
+
+    BPE = "bpe"                 # byte-level BPE via `tokenizers`
+    SUPERBPE = "superbpe"       # two-stage SuperBPE: `tokenizers` stage 1 + tokbench's Numba stage 2
+    CHAR = "char"               # a character vocabulary with byte fallback (or UNK)
+    CHAR_BPE = "char-bpe"       # byte-level BPE with a maximum token length (KL3M style)
+    UNIGRAM = "unigram"         # Unigram LM via `tokenizers`
+    WORDPIECE = "wordpiece"     # WordPiece via `tokenizers`
+    SP_BPE = "sp-bpe"           # SentencePiece BPE (kept as tokenizer.model, converted to tokenizer.json)
+    SP_UNIGRAM = "sp-unigram"   # SentencePiece Unigram
+
+
+KINDS = tuple(k.value for k in Kind)
+PRETOKENIZERS = ("gpt2", "gpt4o")
+SUPERBPE_RECIPES = ("paper", "2025")
+
+#: Special tokens a kind gets when the user names none.
+DEFAULT_SPECIAL_TOKENS: dict[str, tuple[str, ...]] = {
+    "bpe": ("<|endoftext|>",),
+    "superbpe": ("<|endoftext|>",),
+    "char-bpe": ("<|endoftext|>",),
+    "char": ("<unk>", "<s>", "</s>"),
+    "unigram": ("<unk>", "<s>", "</s>"),
+    "wordpiece": ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"),
+    "sp-bpe": ("<unk>", "<s>", "</s>"),
+    "sp-unigram": ("<unk>", "<s>", "</s>"),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Parameters of one training run.
+
+    >>> TrainConfig("superbpe", vocab_size=32000).transition_vocab()
+    25600
+    """
+
+    kind: str = "bpe"
+    vocab_size: int = 32000
+    #: Text budget in bytes for the whole mixture (None: all text of every source).
+    max_bytes: int | None = 50_000_000
+    seed: int = 0
+    #: Stage-1 / plain BPE pre-tokenization regex family.
+    pretokenizer: str = "gpt2"
+    #: SuperBPE transition point: a fraction of the vocabulary (<1) or an absolute vocabulary size (>=1).
+    transition: float = 0.8
+    superbpe_recipe: str = "2025"
+    #: SuperBPE stage-2 caps (the reference's): at most ``max_words`` words per token, no ': ' inside.
+    caps: bool = True
+    max_words: int = 4
+    #: char-bpe: no token longer than this many characters (None for other kinds).
+    max_token_chars: int | None = None
+    min_frequency: int = 2
+    special_tokens: tuple[str, ...] | None = None
+    #: char: 'byte' fallback (lossless) or 'unk'.
+    char_fallback: str = "byte"
+    #: SentencePiece character coverage.
+    character_coverage: float = 0.9995
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown kind '{self.kind}'; choose one of: {', '.join(KINDS)}")
+        if self.vocab_size < 2:
+            raise ConfigError(f"--vocab-size must be at least 2 (got {self.vocab_size})")
+        if self.pretokenizer not in PRETOKENIZERS:
+            raise ConfigError(f"unknown --pretokenizer '{self.pretokenizer}'; choose one of: {', '.join(PRETOKENIZERS)}")
+        if self.superbpe_recipe not in SUPERBPE_RECIPES:
+            raise ConfigError(f"unknown --superbpe-recipe '{self.superbpe_recipe}'; choose one of: {', '.join(SUPERBPE_RECIPES)}")
+        if self.max_bytes is not None and self.max_bytes <= 0:
+            raise ConfigError("--max-bytes must be positive")
+        if self.min_frequency < 0:
+            raise ConfigError("--min-frequency must be >= 0")
+        if self.max_token_chars is not None and self.max_token_chars < 1:
+            raise ConfigError("--max-token-chars must be at least 1")
+        if self.max_words < 1:
+            raise ConfigError("max_words must be at least 1")
+        if self.char_fallback not in ("byte", "unk"):
+            raise ConfigError("char fallback must be 'byte' or 'unk'")
+        if self.transition <= 0:
+            raise ConfigError(f"--transition must be positive (a fraction like 0.8 or a vocabulary size), got {self.transition}")
+        if self.kind == "superbpe":
+            t = self.transition_vocab()
+            if t >= self.vocab_size:
+                raise ConfigError(
+                    f"--transition {t} must be smaller than --vocab-size {self.vocab_size}; give a fraction like 0.8 or a smaller size"
+                )
+
+    @property
+    def specials(self) -> tuple[str, ...]:
+        """The special tokens of this run (the kind's defaults unless given)."""
+        if self.special_tokens is not None:
+            return tuple(self.special_tokens)
+        return DEFAULT_SPECIAL_TOKENS[self.kind]
+
+    @property
+    def token_chars_limit(self) -> int | None:
+        """char-bpe defaults to 4 characters per token (KL3M uses 3 or 4)."""
+        if self.max_token_chars is not None:
+            return self.max_token_chars
+        return 4 if self.kind == "char-bpe" else None
+
+    def transition_vocab(self) -> int:
+        """Stage-1 vocabulary size of SuperBPE (the transition point t)."""
+        if self.transition < 1:
+            return int(round(self.transition * self.vocab_size))
+        return int(self.transition)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["special_tokens"] = list(self.specials)
+        if self.kind == "superbpe":
+            d["transition_vocab"] = self.transition_vocab()
+        d["max_token_chars"] = self.token_chars_limit
+        return d
