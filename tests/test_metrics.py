@@ -1,0 +1,166 @@
+"""Golden values of every metric family on a tiny corpus you can check by hand, and peer agreement."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tokbench.corpora import TextSource
+from tokbench.metrics import EvalConfig, evaluate, kernels, parse_metrics
+from tokbench.metrics.compression import compression_row, renyi_efficiency
+from tokbench.metrics.coverage import coverage_row, script_shares, token_scripts
+from tokbench.metrics.fertility import NOT_APPLICABLE, fertility_row
+from tokbench.metrics.lexicon import MORPHEME, WORD, Oracle, lower
+from tokbench.metrics.premium import align, premium_row
+from tokbench.metrics.purity import purity_row
+from tokbench.metrics.text import is_spaced_language, text_arrays
+from tokbench.tokenizer.base import Encoded
+from tokbench.errors import ConfigError
+
+# Two documents, "ab cd" and "ef", tokenised as ['ab', ' cd'] and ['e', 'f'] with ids [1, 2] and [4, 5].
+DOCS = ["ab cd", "ef"]
+ENC = Encoded.from_lists([[1, 2], [4, 5]], doc_bytes=[5, 2], spans_per_doc=[[(0, 2), (2, 5)], [(0, 1), (1, 2)]])
+V = 8
+
+
+def test_compression_golden():
+    counts = kernels.count_ids(ENC.ids, V)
+    row = compression_row(7, 7, ENC.n_tokens, counts, V)
+    assert row["bytes_per_token"] == 7 / 4
+    assert row["chars_per_token"] == 7 / 4
+    # four types seen once each: H_a = log2(4) = 2 bits for any a; |V| = 8 -> 2/3
+    assert row["renyi_efficiency"] == pytest.approx(2 / 3)
+
+
+def test_fertility_golden():
+    ta = text_arrays(DOCS)
+    assert (ta.n_words, ta.word_starts.tolist(), ta.word_ends.tolist()) == (3, [0, 3, 0], [2, 5, 2])
+    row = fertility_row(ENC, ta, "en")
+    # ab -> 1 token, cd -> 1 (' cd' overlaps it), ef -> 2: fertility 4/3, one continued word of three
+    assert row["fertility"] == pytest.approx(4 / 3)
+    assert row["pcw"] == pytest.approx(1 / 3)
+    assert row["tokens_per_char"] == pytest.approx(4 / 7)
+
+
+def test_fertility_not_applicable_for_unspaced_scripts():
+    row = fertility_row(ENC, text_arrays(DOCS), "ja")
+    assert row["fertility"] is None and row["pcw"] is None and row["word_unit"] == NOT_APPLICABLE
+    assert row["tokens_per_char"] == pytest.approx(4 / 7)
+    assert [is_spaced_language(x) for x in ("zh-tw", "th", "km", "dz", "my", "tr", "en-us")] == [False] * 5 + [True] * 2
+
+
+def test_coverage_golden():
+    ta = text_arrays(DOCS)
+    counts = kernels.count_ids(ENC.ids, V)
+    unk = np.zeros(V, bool)
+    unk[4] = True  # 'e' is the UNK token
+    byte = np.zeros(V, bool)
+    byte[5] = True  # 'f' came out as a byte token
+    row = coverage_row(ENC, ta, counts, unk, byte)
+    assert row["unk_rate"] == 0.25
+    assert row["byte_token_rate"] == 0.25
+    assert row["chars_needing_unk_or_bytes"] == pytest.approx(2 / 7)
+    assert row["vocab_utilisation"] == 0.5
+
+
+def test_token_scripts():
+    tb = [b" the", "мир".encode(), "日本".encode(), b"a\xd0\xbc", b"\xe4", None, b"12", b""]
+    mask = np.array([False, False, False, False, True, False, False, False])
+    assert token_scripts(tb, mask) == ["Latin", "Cyrillic", "Han", "mixed", "bytes", "special", "Common", "no text"]
+    assert script_shares(["Latin", "Latin", "Han", "bytes"])["Latin"] == (0.5, 2)
+
+
+def test_premium_golden_counts_only_aligned_segments():
+    ref_ids, ref_texts = ["s1", "s2", "s3"], ["one", "two", "three"]
+    tgt_ids, tgt_texts = ["s3", "s1", "s9"], ["drei", "eins", "neun"]
+    r, t, identical = align(ref_ids, ref_texts, tgt_ids, tgt_texts)
+    row = premium_row(np.array([2, 3, 4]), np.array([6, 3, 100]), np.array([0, 1, 0]), r, t)
+    # aligned: s1 (2 -> 3) and s3 (4 -> 6): (3 + 6) / (2 + 4); s2 and s9 do not count
+    assert row["premium"] == 1.5
+    assert row["segments"] == 2 and identical == 0
+    assert row["unk_share"] == pytest.approx(1 / 9) and row["flagged_unk"] is True
+
+
+def test_premium_drops_untranslated_pairs_and_self_is_one():
+    r, t, identical = align(["a", "b"], ["x", "same"], ["a", "b"], ["y", "same"])
+    assert (r.tolist(), t.tolist(), identical) == ([0], [0], 1)
+    r, t, identical = align(["a", "b"], ["x", "y"], ["a", "b"], ["x", "y"], drop_identical=False)
+    assert premium_row(np.array([4, 5]), np.array([4, 5]), np.zeros(2, np.int64), r, t)["premium"] == 1.0
+
+
+class SetOracle(Oracle):
+    name = "set"
+    lang = "tr"
+    has_morphemes = True
+    description = "test"
+
+    def __init__(self, words, morphemes):
+        self.words, self.morphemes = set(words), set(morphemes)
+
+    def _judge(self, forms):
+        return [(WORD if f in self.words else 0) | (MORPHEME if f in self.morphemes else 0) for f in forms]
+
+
+def test_purity_golden_types_and_occurrences():
+    token_bytes = [None, b" ev", b"ler", b"!", b"\xc4", b"kitap", b"ev", None]
+    counts = np.array([0, 3, 1, 5, 1, 2, 1, 0])
+    row = purity_row(counts, token_bytes, SetOracle({"ev", "kitap"}, {"ev", "ler", "kitap"}))
+    # judged forms: ev (ids 1 and 6), ler, U+FFFD (a partial character), kitap; '!' skipped
+    assert row["types"] == 4 and row["skipped_types"] == 1
+    assert row["tr_pct_types"] == pytest.approx(50.0)
+    assert row["pure_pct_types"] == pytest.approx(75.0)
+    assert row["occurrences"] == 8
+    assert row["tr_pct_occurrences"] == pytest.approx(100 * 6 / 8)
+    assert row["pure_pct_occurrences"] == pytest.approx(100 * 7 / 8)
+
+
+def test_oracle_verdicts_are_cached_on_disk():
+    o = SetOracle({"ev"}, set())
+    assert o.judge(["ev", "xx"]).tolist() == [WORD, 0]
+    fresh = SetOracle(set(), set())  # knows nothing, but reads the cached verdicts
+    assert fresh.judge(["ev"]).tolist() == [WORD]
+
+
+def test_turkish_lower():
+    assert lower("İSTANBUL ILIK", "tr") == "istanbul ılık"
+    assert lower("ILIK", "de") == "ilik"
+
+
+@pytest.mark.parametrize("power", [2.5, 3.0])
+def test_renyi_equals_tokenization_scorer(power):
+    tokenization_scorer = pytest.importorskip("tokenization_scorer")
+    rng = np.random.default_rng(0)
+    vocab = 500
+    ids = (rng.zipf(1.3, size=5000) % vocab).astype(np.int64)
+    lines = [" ".join(f"t{i}" for i in ids[k : k + 50]) for k in range(0, len(ids), 50)]
+    theirs = tokenization_scorer.score(lines, metric="renyi", power=power, vocab=vocab)
+    ours = renyi_efficiency(kernels.count_ids(ids, vocab), vocab, power)
+    assert ours == pytest.approx(theirs, rel=1e-9)
+
+
+def test_parse_metrics_and_config_errors():
+    assert parse_metrics("compression, premium") == ("compression", "premium")
+    assert parse_metrics("all") == ("compression", "fertility", "premium", "tr", "coverage")
+    with pytest.raises(ConfigError, match="unknown metric"):
+        EvalConfig(metrics=("compression", "bogus"))
+
+
+def test_evaluate_library_on_sources(tiny_texts, tmp_path):
+    from tests.tokenizer_builders import build_hf_bpe
+
+    spec = build_hf_bpe(tiny_texts, tmp_path)
+    src = TextSource("tiny", "tiny", "en", None, [str(i) for i in range(len(tiny_texts))], tiny_texts)
+    cfg = EvalConfig(metrics=("compression", "fertility", "coverage"))
+    res = evaluate([spec, str(tmp_path / "missing.json")], cfg, sources=[src])
+    assert [f["tokenizer"] for f in res.failures] == [str(tmp_path / "missing.json")]
+    comp = res.tables["compression"][0]
+    assert comp["bytes"] == sum(len(t.encode()) for t in tiny_texts)
+    assert comp["tokens"] > 0 and 0 < comp["renyi_efficiency"] <= 1
+    assert res.cache == {"hits": 0, "misses": 1}
+    again = evaluate([spec], cfg, sources=[src])
+    assert again.cache == {"hits": 1, "misses": 0}
+    assert again.tables["compression"] == res.tables["compression"]
+    assert again.tables["fertility"] == res.tables["fertility"]
+    assert not math.isnan(res.tables["summary"][0]["bytes_per_token_natural"])
