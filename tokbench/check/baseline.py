@@ -113,39 +113,28 @@ def measure_sources(tok: Tokenizer, sources: Sequence, premium_ref: str, advance
     """spec -> corpus entry (metrics, round trips, content hashes) for every source."""
     from tokbench.corpora import load_source
 
-    unk = tok.unk_id
-    unk_mask = None
-    if unk is not None:
-        unk_mask = np.zeros(tok.vocab_size, dtype=np.bool_)
-        unk_mask[unk] = True
-    byte_mask = tok.byte_token_mask
-    refs: dict[str, tuple[Any, dict[str, int]]] = {}
+    masks = M.Masks.of(tok)
+    refs: dict[str, tuple[Any, np.ndarray]] = {}
     out: dict[str, dict] = {}
     for src in sources:
         enc = tok.encode_batch(src.texts, spans=True)
-        no_words = M.writes_without_spaces(src.lang)
-        metrics = {
-            "bytes_per_token": _round(M.bytes_per_token(enc)),
-            "fertility": None if no_words else _round(M.fertility(enc, src.texts)),
-            "unk_rate": _round(M.id_rate(enc, unk_mask)),
-            "byte_fallback_rate": _round(M.id_rate(enc, byte_mask)),
-            "premium": None,
-        }
+        metrics: dict[str, float | None] = {"premium": None}
+        metrics.update(M.corpus_metrics(enc, src.texts, src.lang, src.kind, masks))
         entry: dict[str, Any] = {
             "spec": source_spec(src), "sha256": src.sha256, "segments": len(src), "bytes": src.n_bytes,
-            "lang": src.lang, "kind": src.kind, "metrics": metrics,
+            "lang": src.lang, "kind": src.kind,
         }
         ref_spec = _premium_reference(src, premium_ref)
         if ref_spec is not None:
             if ref_spec not in refs:
+                # The whole reference split (not capped): every capped target finds its segments in it.
                 ref = load_source(ref_spec)
-                ref_enc = tok.encode_batch(ref.texts, spans=False)
-                refs[ref_spec] = (ref, dict(zip(ref.ids, ref_enc.tokens_per_doc().tolist())))
-            ref, ref_counts = refs[ref_spec]
-            counts = dict(zip(src.ids, enc.tokens_per_doc().tolist()))
-            value, used = M.premium_ratio(counts, src.by_id(), ref_counts, ref.by_id())
-            metrics["premium"] = _round(value)
+                refs[ref_spec] = (ref, tok.encode_batch(ref.texts, spans=False).tokens_per_doc())
+            ref, ref_tpd = refs[ref_spec]
+            value, used = M.premium(enc, src.ids, src.texts, ref_tpd, ref.ids, ref.texts, masks)
+            metrics["premium"] = value
             entry["premium_ref"] = {"spec": ref_spec, "sha256": ref.sha256, "segments": used}
+        entry["metrics"] = {k: _round(v) for k, v in metrics.items()}
         fails = M.roundtrip_failures(tok.decode, enc, src.texts)
         entry["roundtrip_failures"] = len(fails)
         if fails:

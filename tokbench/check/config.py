@@ -57,7 +57,7 @@ METRICS: Mapping[str, MetricSpec] = MappingProxyType({
     m.name: m
     for m in [
         MetricSpec("bytes_per_token", Better.HIGHER, Tolerance(0.01), "UTF-8 bytes / tokens (no special tokens)"),
-        MetricSpec("fertility", Better.LOWER, Tolerance(0.01), "tokens per whitespace word (not for scripts without spaces)"),
+        MetricSpec("fertility", Better.LOWER, Tolerance(0.01), "tokens per word (letter/digit runs; not for scripts without spaces)"),
         MetricSpec("premium", Better.LOWER, Tolerance(0.02), "tokens(L) / tokens(reference language) on aligned segments"),
         MetricSpec("unk_rate", Better.LOWER, Tolerance(0.001, relative=False), "share of tokens that are the unknown token"),
         MetricSpec("byte_fallback_rate", Better.LOWER, Tolerance(0.005, relative=False), "share of byte / partial-character tokens"),

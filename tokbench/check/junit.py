@@ -32,8 +32,8 @@ def junit_xml(report: CheckReport, elapsed_s: float = 0.0) -> bytes:
                           tests=str(len(report.results)), failures=str(counts["fail"]), errors="0",
                           skipped=str(counts["skipped"]), time=f"{elapsed_s:.3f}")
     props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", name="tokenizer", value=report.tokenizer)
-    ET.SubElement(props, "property", name="baseline", value=report.baseline_path)
+    ET.SubElement(props, "property", name="tokenizer", value=_x(report.tokenizer))
+    ET.SubElement(props, "property", name="baseline", value=_x(report.baseline_path))
     for r in report.results:
         case = ET.SubElement(suite, "testcase", classname=_x(f"tokbench.check.{r.category}"), name=_x(r.name), time="0")
         if r.status == "fail":
