@@ -93,7 +93,7 @@ class HFTokenizer(Tokenizer):
             t = n.get("type")
             if t not in _LOSSLESS_NORMALIZERS:
                 return False
-        return self.model_kind in {"bpe", "unigram"}
+        return self.model_kind in {"bpe", "unigram", "char"}
 
     # --- encoding ---------------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:

@@ -1,0 +1,96 @@
+"""``sp-bpe`` and ``sp-unigram``: SentencePiece trained in memory, kept as ``tokenizer.model`` and
+converted to an equivalent ``tokenizer.json`` so the same evaluation code reads every kind.
+
+Training settings keep the text intact so the conversion is exact and lossless: identity normalisation,
+whitespace kept as is (``remove_extra_whitespaces=false``), a dummy prefix '▁', byte fallback for
+characters outside the coverage. The conversion (the layout Llama's tokenizer.json uses):
+normaliser Prepend('▁') + Replace(' ', '▁'); BPE with the merges rebuilt from piece scores
+(:func:`tokbench.tokenizer.merges.merges_from_scores`) or Unigram with the piece scores; byte fallback;
+decoder Replace('▁', ' ') + ByteFallback + Fuse + Strip(1 leading space).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Sequence
+
+from tokbench.errors import ConfigError
+
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
+CORE = ("<unk>", "<s>", "</s>")
+
+
+def train_sentencepiece_model(texts: Sequence[str], vocab_size: int, model_type: str, *, special_tokens: Sequence[str],
+                              character_coverage: float = 0.9995, advance=None) -> bytes:
+    """Train and return the serialized SentencePiece model."""
+    import sentencepiece as spm
+
+    extra = [s for s in special_tokens if s not in CORE]
+    out = io.BytesIO()
+
+    def sentences():
+        for t in texts:
+            if t.strip():
+                yield t
+            if advance is not None:
+                advance(1)
+
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=sentences(), model_writer=out, vocab_size=vocab_size, model_type=model_type,
+            character_coverage=character_coverage, byte_fallback=True, normalization_rule_name="identity",
+            remove_extra_whitespaces=False, add_dummy_prefix=True, split_digits=False,
+            unk_id=0, bos_id=1, eos_id=2, pad_id=-1, control_symbols=extra or [],
+            max_sentence_length=1 << 16, input_sentence_size=0, shuffle_input_sentence=False,
+            num_threads=2, minloglevel=2, hard_vocab_limit=False,
+        )
+    except RuntimeError as exc:
+        msg = str(exc).splitlines()[0]
+        if "too high" in msg:
+            raise ConfigError(f"--vocab-size {vocab_size} is larger than SentencePiece {model_type} can fill from this corpus ({msg}); "
+                              f"lower --vocab-size or give more text") from None
+        if "smaller than" in msg or "vocab_size" in msg.lower() or "Vocabulary size" in msg:
+            raise ConfigError(f"--vocab-size {vocab_size} is too small for SentencePiece {model_type} ({msg}); "
+                              f"it needs room for 3 control tokens, 256 byte pieces and the alphabet: raise --vocab-size") from None
+        raise ConfigError(f"SentencePiece training failed ({msg})") from None
+    return out.getvalue()
+
+
+def _pieces(model_bytes: bytes):
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    m = pb.ModelProto()
+    m.ParseFromString(model_bytes)
+    return [(p.piece, p.score, p.type) for p in m.pieces]
+
+
+def to_hf_tokenizer(model_bytes: bytes, model_type: str):
+    """An equivalent ``tokenizers.Tokenizer`` of a SentencePiece model trained as above."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers
+
+    from tokbench.tokenizer.merges import merges_from_scores
+
+    pieces = _pieces(model_bytes)
+    if model_type == "unigram":
+        model = models.Unigram([(p, s) for p, s, _ in pieces], unk_id=0, byte_fallback=True)
+    else:
+        skip = {i for i, (_, _, t) in enumerate(pieces) if t != NORMAL}
+        merges = merges_from_scores([(p, s) for p, s, _ in pieces], skip)
+        vocab = {p: i for i, (p, _, _) in enumerate(pieces)}
+        model = models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True, fuse_unk=True)
+    tok = Tokenizer(model)
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(Regex(" "), "▁")])
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)])
+    tok.add_special_tokens([p for p, _, t in pieces if t in (CONTROL, UNKNOWN)])
+    return tok
+
+
+def train_sentencepiece(texts: Sequence[str], vocab_size: int, model_type: str, *, special_tokens: Sequence[str],
+                        character_coverage: float = 0.9995, advance=None):
+    """Returns (tokenizers.Tokenizer, info, the SentencePiece model bytes)."""
+    model_bytes = train_sentencepiece_model(texts, vocab_size, model_type, special_tokens=special_tokens,
+                                            character_coverage=character_coverage, advance=advance)
+    tok = to_hf_tokenizer(model_bytes, model_type)
+    n_byte = sum(1 for _, _, t in _pieces(model_bytes) if t == BYTE)
+    return tok, {"byte_pieces": n_byte}, model_bytes

@@ -1,0 +1,130 @@
+"""SuperBPE (Liu et al. 2025): subwords first, then superwords.
+
+Stage 1 is an ordinary byte-level BPE run (stock `tokenizers`) up to the transition vocabulary size t.
+Stage 2 pre-tokenizes the same text without whitespace splitting (:func:`stage2_pretokenizer`), counts
+the distinct pre-tokens, replays stage 1's merges in order on them and continues greedy merging to the
+final size with tokbench's Numba kernel (:mod:`tokbench.train.stage2_kernel`), under the caps (at most
+4 words per token, never ': ' inside) unless turned off.
+
+The result is a plain BPE ``tokenizer.json``: stage-1 vocabulary and merges first (identical to a ``bpe``
+run of size t), then stage 2's, with the stage-2 pre-tokenizer, so stock `tokenizers` reproduces the
+segmentation training saw.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from tokbench.tokenizer.bytelevel import bytes_to_symbols, byte_to_unicode, symbols_to_bytes
+from tokbench.train.bpe import train_bytelevel_bpe
+from tokbench.train.config import TrainConfig
+from tokbench.train.pretokenizers import stage2_pretokenizer
+from tokbench.train.progress import Progress, stage
+from tokbench.train.stage2_kernel import SEP, continue_bpe
+
+
+def _merge_pairs(model: dict) -> list[tuple[str, str]]:
+    out = []
+    for m in model.get("merges") or []:
+        if isinstance(m, str):
+            a, _, b = m.partition(" ")
+            out.append((a, b))
+        else:
+            out.append((m[0], m[1]))
+    return out
+
+
+def count_pretokens(texts: Sequence[str], recipe: str, advance=None) -> Counter:
+    """Distinct stage-2 pre-tokens (byte-level alphabet) with their counts."""
+    pt = stage2_pretokenizer(recipe)
+    counts: Counter = Counter()
+    for t in texts:
+        counts.update(p for p, _ in pt.pre_tokenize_str(t))
+        if advance is not None:
+            advance(1)
+    return counts
+
+
+def flat_symbols(counts: Counter, symbol_id: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pre-tokens -> (sym, wcnt) for the kernel: one slot per byte symbol, SEP between words.
+
+    sym: (N,) int32 stage-1 ids of the single-byte tokens; wcnt: (N,) int32 the word's count (0 at SEP).
+    """
+    words = list(counts.items())
+    joined = "\x00" + "\x00".join(w for w, _ in words) + "\x00"  # NUL is not in the byte-level alphabet
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    lut = np.full(max(ord(c) for c in symbol_id) + 1, SEP, dtype=np.int32)
+    for c, i in symbol_id.items():
+        lut[ord(c)] = i
+    sym = lut[codes]
+    wcnt = np.zeros(len(sym), dtype=np.int32)
+    lengths = np.fromiter((len(w) for w, _ in words), dtype=np.int64, count=len(words))
+    cnts = np.fromiter((c for _, c in words), dtype=np.int64, count=len(words))
+    if cnts.size and cnts.max() >= 2**31:
+        raise ValueError("a pre-token occurs more than 2**31 times; lower --max-bytes")
+    wcnt[sym >= 0] = np.repeat(cnts, lengths).astype(np.int32)
+    return sym, wcnt
+
+
+def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | None = None):
+    """Train SuperBPE; returns (``tokenizers.Tokenizer``, info dict with stage sizes and timings)."""
+    from tokenizers import Tokenizer, models
+
+    info: dict = {}
+    t_vocab = cfg.transition_vocab()
+    t0 = time.perf_counter()
+    with stage(progress, f"superbpe stage 1 (BPE to {t_vocab:,})", len(texts)) as adv:
+        stage1 = train_bytelevel_bpe(texts, t_vocab, pretokenizer=cfg.pretokenizer, special_tokens=cfg.specials,
+                                     min_frequency=cfg.min_frequency, advance=adv)
+    info["stage1_s"] = round(time.perf_counter() - t0, 3)
+    spec = json.loads(stage1.to_str())
+    model = spec["model"]
+    vocab: dict[str, int] = model["vocab"]
+    merges1 = _merge_pairs(model)
+    specials = {a["content"] for a in spec.get("added_tokens", [])}
+    id_to_str = {i: s for s, i in vocab.items()}
+    V1 = max(vocab.values()) + 1
+    vocab_bytes: list[bytes | None] = [None] * V1
+    for i in range(V1):
+        s = id_to_str.get(i)
+        if s is not None and s not in specials:
+            vocab_bytes[i] = symbols_to_bytes(s)
+    forced = np.array([(vocab[a], vocab[b], vocab[a + b]) for a, b in merges1], dtype=np.int64).reshape(-1, 3)
+    info.update({"transition_vocab": t_vocab, "stage1_vocab": V1, "stage1_merges": len(merges1)})
+
+    t0 = time.perf_counter()
+    with stage(progress, "superbpe stage 2: pre-tokenize", len(texts)) as adv:
+        counts = count_pretokens(texts, cfg.superbpe_recipe, adv)
+        symbol_id = {byte_to_unicode()[b]: vocab[byte_to_unicode()[b]] for b in range(256)}
+        sym, wcnt = flat_symbols(counts, symbol_id)
+        info["stage2_pretokens"] = len(counts)
+        info["stage2_symbols"] = int((sym >= 0).sum())
+        del counts
+    info["stage2_pretokenize_s"] = round(time.perf_counter() - t0, 3)
+
+    t0 = time.perf_counter()
+    total = len(merges1) + max(cfg.vocab_size - V1, 0)
+    with stage(progress, f"superbpe stage 2: merges to {cfg.vocab_size:,}", total) as adv:
+        new_merges, new_bytes = continue_bpe(sym, wcnt, vocab_bytes, forced, cfg.vocab_size,
+                                             min_frequency=cfg.min_frequency, caps=cfg.caps,
+                                             max_words=cfg.max_words, advance=adv)
+    del sym, wcnt
+    info["stage2_merge_s"] = round(time.perf_counter() - t0, 3)
+    info["stage2_merges"] = int(len(new_merges))
+
+    for (a, b, new), tok in zip(new_merges.tolist(), new_bytes):
+        s = bytes_to_symbols(tok)
+        vocab[s] = new
+        id_to_str[new] = s
+    model["merges"] = [[a, b] for a, b in merges1] + [[id_to_str[a], id_to_str[b]] for a, b, _ in new_merges.tolist()]
+    model["vocab"] = vocab
+    holder = Tokenizer(models.BPE())
+    holder.pre_tokenizer = stage2_pretokenizer(cfg.superbpe_recipe)
+    spec["pre_tokenizer"] = json.loads(holder.to_str())["pre_tokenizer"]
+    tok = Tokenizer.from_str(json.dumps(spec, ensure_ascii=False))
+    return tok, info
