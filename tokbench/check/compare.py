@@ -186,8 +186,8 @@ def compare_probes(old: dict, new: dict) -> list[CheckResult]:
             out.append(CheckResult("golden", name, "pass", "", len(g["ids"]), len(h.get("ids", []))))
         else:
             out.append(CheckResult("golden", name, "fail",
-                                   f"golden '{name}' changed {len(g['ids'])} -> {len(h.get('ids', []))} tokens, "
-                                   + _window(g["tokens"], h.get("tokens", [])), g["ids"], h.get("ids")))
+                                   f"golden '{name}' changed " + _window(g["tokens"], h.get("tokens", []))
+                                   + f" ({len(g['ids'])} -> {len(h.get('ids', []))} tokens)", g["ids"], h.get("ids")))
     # Round trips: a probe that decoded back to itself in the baseline must still do so. (A lossless
     # tokenizer with an NFC normaliser legitimately fails on decomposed text, so "lossless" alone is no
     # reason to fail; `--write-baseline` warns about round-trip failures instead.)

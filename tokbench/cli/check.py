@@ -138,12 +138,14 @@ def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_
     with progress_bar() as p, stage(p, f"checking {tok.name}", n_sources) as advance:
         report = run_check(tok, path, config, advance)
     elapsed = time.perf_counter() - started
-    shown = [r for r in report.results if verbose or r.status in ("fail", "improved", "changed")]
+    quiet = json_out == "-"  # stdout carries the JSON report only
+    shown = [] if quiet else [r for r in report.results if verbose or r.status in ("fail", "improved", "changed")]
     for r in shown:
         text = r.message or f"{r.category} {r.name}"
         console.print(f"[{_STYLE[r.status]}]{_MARK[r.status]} {escape(text)}[/]" if _STYLE[r.status] else f"{_MARK[r.status]} {escape(text)}",
                       soft_wrap=True)
-    console.print(rich_table(report.by_category(), title=f"tokbench check {tok.name} against {path}"))
+    if not quiet:
+        console.print(rich_table(report.by_category(), title=f"tokbench check {tok.name} against {path}"))
     if junit:
         write_junit(junit, report, elapsed)
     if json_out:
@@ -156,7 +158,7 @@ def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_
             f"tokbench check {spec} --write-baseline {path}"
         )
     extra = f", {counts['improved']} improved" if counts["improved"] else ""
-    console.print(f"[bold green]passed[/]: {total - counts['skipped']} checks{extra} ({counts['skipped']} not applicable, {elapsed:.1f} s)")
+    (err_console if quiet else console).print(f"[bold green]passed[/]: {total - counts['skipped']} checks{extra} ({counts['skipped']} not applicable, {elapsed:.1f} s)")
 
 
 def _emit_json(target: str, data, report=None, extra=None) -> None:
