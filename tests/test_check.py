@@ -279,6 +279,11 @@ def test_bad_baselines_are_refused(tmp_path, setup):
     other.write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="format_version 99"):
         read_baseline(other)
+    broken = json.loads(baseline.read_text("utf-8"))
+    del broken["behaviour"]["probes"]["digits"]["text"]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    with pytest.raises(CorruptFileError, match="malformed"):
+        run_check(load_tokenizer(path), tmp_path / "broken.json", config)
     partial = tmp_path / "partial.json"
     partial.write_text(json.dumps({"format_version": 1, "vocab": {}}))
     with pytest.raises(CorruptFileError, match="lacks"):
@@ -350,3 +355,27 @@ def test_diff_tokenizers(tmp_path, tok_json):
     english = next(p for p in d["probes"] if p["probe"] == "english")
     assert english["old_tokens"] != english["new_tokens"] and english["new_tokens"][0] in ("t", "th", "the")
     assert diff_tokenizers(old, old)["probes"] == [] and diff_tokenizers(old, old)["pipeline"] == []
+
+
+# --- a real tokenizer ---------------------------------------------------------------------------------
+@pytest.mark.integration
+def test_real_reference_tokenizer_passes_its_own_baseline(reference_tokenizer, tmp_path):
+    """GPT-2 (tiktoken r50k) against a baseline written for it; the bundled corpora when they exist."""
+    from tokbench.corpora.spec import corpora_root
+
+    tok = reference_tokenizer("gpt2")
+    bundled = (corpora_root() / "MANIFEST.json").exists()
+    config = CheckConfig() if bundled else CheckConfig(corpora=())
+    path = tmp_path / "gpt2.baseline.json"
+    write_baseline(path, build_baseline(tok, config))
+    data = read_baseline(path)
+    assert data["vocab"]["size"] == 50257 and data["vocab"]["special_tokens"] == {"<|endoftext|>": 50256}
+    # special-token look-alikes in plain text are encoded as text, never as the special id
+    assert 50256 not in data["golden"]["special_lookalike"]["ids"]
+    assert data["golden"]["english"]["tokens"][:3] == ["The", "Ġquick", "Ġbrown"]
+    assert all(p["roundtrip"] for p in data["behaviour"]["probes"].values())
+    report = run_check(reference_tokenizer("gpt2"), path, config)
+    assert report.passed, messages(report)
+    if bundled:
+        de = data["corpora"]["libreoffice:de@test"]["metrics"]
+        assert de["premium"] > 1.3 and de["unk_rate"] == 0.0

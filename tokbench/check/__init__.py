@@ -15,14 +15,21 @@ from tokbench.check.compare import CheckReport, CheckResult, compare
 from tokbench.check.config import BASELINE_FORMAT_VERSION, METRICS, CheckConfig, Tolerance, parse_tolerance, parse_tolerances
 from tokbench.check.diff import diff_tokenizers
 from tokbench.check.junit import junit_xml, write_junit, write_report_json
+from tokbench.errors import CorruptFileError
 
 
 def run_check(tok, baseline_path: str | Path, config: CheckConfig = CheckConfig(), advance=None) -> CheckReport:
     """Re-measure ``tok`` as its baseline was measured and compare; never raises on a failed check
     (look at ``report.passed``), only on bad input."""
     baseline = read_baseline(baseline_path)
-    current, errors = remeasure(tok, baseline, advance)
-    return compare(baseline, current, config=config, load_errors=errors, tokenizer=tok.name, baseline_path=str(baseline_path))
+    try:
+        current, errors = remeasure(tok, baseline, advance)
+        return compare(baseline, current, config=config, load_errors=errors, tokenizer=tok.name, baseline_path=str(baseline_path))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # A hand-edited or truncated baseline whose top level looks right but whose entries do not.
+        raise CorruptFileError(
+            f"baseline '{baseline_path}' is malformed ({type(exc).__name__}: {str(exc)[:80]}); rewrite it with --write-baseline"
+        ) from None
 
 
 __all__ = [
