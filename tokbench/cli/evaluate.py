@@ -37,6 +37,7 @@ def evaluate_cmd(
     reference_lang: str = typer.Option(_D.reference_lang, "--reference-lang", help="Reference language of the token premium."),
     premium_corpus: str = typer.Option(_D.premium_corpus, "--premium-corpus", help="Parallel corpus for the token premium (all its languages)."),
     tr_corpus: Optional[List[str]] = typer.Option(None, "--tr-corpus", help=f"Corpus of one language for %TR/%Pure (repeatable). Default: {' '.join(_D.tr_corpora)}."),
+    oracle: Optional[List[str]] = typer.Option(None, "--oracle", help="LANG=NAME[,NAME] lexicon oracles for %TR/%Pure, e.g. tr=zeyrek or de=wordfreq (default: tr uses zeyrek and wordfreq, other languages wordfreq)."),
     out: Path = typer.Option(Path("reports/evaluate"), "--out", "-o", help="Report folder (markdown, CSV/JSON, PNG plots, manifest)."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most this much text per corpus source, e.g. 200KB."),
@@ -64,6 +65,7 @@ def evaluate_cmd(
         premium_corpus=premium_corpus,
         reference_lang=reference_lang,
         tr_corpora=tuple(tr_corpus) if tr_corpus else _D.tr_corpora,
+        oracles=_parse_oracles(oracle or []),
         max_bytes=parse_size(max_bytes),
         use_cache=not no_cache,
     )
@@ -96,6 +98,19 @@ def evaluate_cmd(
     if res.failures:
         names = ", ".join(f["tokenizer"] for f in res.failures)
         raise fail(f"{len(res.failures)} tokenizer(s) failed to load ({names}); the others were evaluated, see {out / 'report.md'}", 1)
+
+
+def _parse_oracles(items: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """['tr=zeyrek,wordfreq'] -> (('tr', ('zeyrek', 'wordfreq')),)."""
+    from tokbench.errors import ConfigError
+
+    out = []
+    for item in items:
+        lang, sep, names = item.partition("=")
+        if not sep or not lang.strip() or not names.strip():
+            raise ConfigError(f"cannot read --oracle '{item}'; write LANG=NAME, e.g. tr=zeyrek or de=wordfreq")
+        out.append((lang.strip().lower(), tuple(n.strip() for n in names.split(",") if n.strip())))
+    return tuple(out)
 
 
 def _render(res) -> None:
