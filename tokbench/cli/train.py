@@ -1,14 +1,111 @@
-"""`tokbench train` (being built; see the open issue)."""
+"""`tokbench train`: train a tokenizer of any kind on any corpus mixture."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import List, Optional
+
 import typer
 
-from tokbench.errors import TokbenchError
+from tokbench.errors import ConfigError
+from tokbench.train.config import KINDS, PRETOKENIZERS, SUPERBPE_RECIPES, TrainConfig
+
+D = TrainConfig()
+DEFAULT_CORPUS = "libreoffice@train"
+
+
+def _transition(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise ConfigError(f"cannot read --transition '{text}'; give a fraction of the vocabulary (0.8) or a vocabulary size (25600)") from None
+    return v
+
+
+def _specials(values: list[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    out: list[str] = []
+    for v in values:
+        out.extend(s for s in v.split(",") if s)
+    return tuple(out)
+
+
+def _load(specs: list[str], max_bytes: int | None):
+    """Corpus specs -> (sources, weights); a spec naming several languages shares its weight equally."""
+    from tokbench.corpora import load_sources, parse_weighted
+
+    sources, weights = [], []
+    for raw in specs:
+        spec, w = parse_weighted(raw)
+        srcs = load_sources(spec, max_bytes=max_bytes)
+        sources.extend(srcs)
+        weights.extend([w / len(srcs)] * len(srcs))
+    return sources, weights
+
+
+def train_cmd(
+    kind: str = typer.Argument(..., help=f"What to train: {', '.join(KINDS)}."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (tokenizer.json, tokbench.json, ...)."),
+    corpus: Optional[List[str]] = typer.Option(None, "--corpus", "-c", help=f"Corpus spec, optionally SPEC=WEIGHT; repeat to mix by bytes. Default: {DEFAULT_CORPUS} (every language, equal bytes)."),
+    vocab_size: int = typer.Option(D.vocab_size, "--vocab-size", "-v", help="Final vocabulary size, special tokens included."),
+    max_bytes: str = typer.Option("50MB", "--max-bytes", help="Training text budget for the whole mixture ('all' for everything)."),
+    seed: int = typer.Option(D.seed, "--seed", help="Seed of the byte sampling."),
+    pretokenizer: str = typer.Option(D.pretokenizer, "--pretokenizer", help=f"bpe / superbpe stage 1 regex: {', '.join(PRETOKENIZERS)}."),
+    transition: str = typer.Option(str(D.transition), "--transition", help="superbpe: stage-1 vocabulary, a fraction of --vocab-size (0.8) or a size."),
+    superbpe_recipe: str = typer.Option(D.superbpe_recipe, "--superbpe-recipe", help=f"superbpe stage-2 pre-tokenizer: {', '.join(SUPERBPE_RECIPES)}."),
+    no_caps: bool = typer.Option(False, "--no-caps", help="superbpe: allow tokens of more than 4 words and tokens containing ': '."),
+    max_token_chars: Optional[int] = typer.Option(None, "--max-token-chars", help="char-bpe (or bpe): at most N characters per token (char-bpe default 4)."),
+    min_frequency: int = typer.Option(D.min_frequency, "--min-frequency", help="Minimum pair (or character) count to make a token."),
+    special_tokens: Optional[List[str]] = typer.Option(None, "--special-tokens", help="Special tokens (repeat or comma-separate); default depends on the kind."),
+    unk: bool = typer.Option(False, "--unk", help="char: map unseen characters to <unk> instead of byte fallback."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON instead of a table."),
+):
+    """Train a tokenizer and write a tokenizer.json that stock tokenizers/transformers load unchanged.
+
+    Kinds: bpe (byte-level, GPT-2/GPT-4o pre-tokenization), superbpe (two-stage superword BPE),
+    char, char-bpe (BPE with a maximum token length), unigram, wordpiece, sp-bpe, sp-unigram (SentencePiece).
+
+    Example: [bold]tokbench train superbpe --vocab-size 32000 --out runs/superbpe-32k[/]
+
+    Example: [bold]tokbench train bpe --corpus libreoffice:en@train=0.6 --corpus code:python@train=0.4 -v 16000 -o runs/mix[/]
+    """
+    from tokbench.cli.common import console, parse_size, print_json, rich_table
+    from tokbench.cli.progress import progress_bar, stage
+    from tokbench.files import check_output_dir
+    from tokbench.train import train
+
+    started = time.perf_counter()
+    if kind not in KINDS:
+        raise ConfigError(f"unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
+    budget = None if max_bytes.strip().lower() == "all" else parse_size(max_bytes)
+    cfg = TrainConfig(
+        kind=kind, vocab_size=vocab_size, max_bytes=budget, seed=seed, pretokenizer=pretokenizer,
+        transition=_transition(transition), superbpe_recipe=superbpe_recipe, caps=not no_caps,
+        max_token_chars=max_token_chars, min_frequency=min_frequency, special_tokens=_specials(special_tokens),
+        char_fallback="unk" if unk else "byte",
+    )
+    check_output_dir(out, force)
+    sources, weights = _load(list(corpus or [DEFAULT_CORPUS]), budget)
+    with progress_bar() as bar:
+        result = train(cfg, sources, weights, progress=lambda desc, total: stage(bar, desc, total))
+    result.save(out, force, started)
+    man = result.manifest(started)
+    if as_json:
+        print_json({"out": str(out), **man})
+        return
+    row = {"kind": kind, "vocab": result.vocab_size, "sources": len(result.usage),
+           "text": f"{man['training_bytes'] / 1e6:,.1f} MB", **{f"{k} s": v for k, v in result.stages.items()},
+           "total s": man.get("wall_time_s")}
+    console.print(rich_table([row], title=f"trained {kind} -> {out}"))
+    if kind == "superbpe":
+        i = result.info
+        console.print(f"stage 1: {i['stage1_merges']:,} merges (transition vocabulary {i['transition_vocab']:,}); "
+                      f"stage 2: {i['stage2_merges']:,} superword merges over {i['stage2_pretokens']:,} distinct pre-tokens")
+    console.print(f"load it with: tokenizers.Tokenizer.from_file('{out}/tokenizer.json') or AutoTokenizer.from_pretrained('{out}')")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def _placeholder(ctx: typer.Context):
-        """(not built yet)"""
-        raise TokbenchError("'tokbench train' is not built yet in this version")
+    app.command("train")(train_cmd)

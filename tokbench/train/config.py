@@ -93,11 +93,22 @@ class TrainConfig:
             raise ConfigError("char fallback must be 'byte' or 'unk'")
         if self.transition <= 0:
             raise ConfigError(f"--transition must be positive (a fraction like 0.8 or a vocabulary size), got {self.transition}")
+        alphabet = self.fixed_alphabet()
+        if alphabet is not None and self.vocab_size < alphabet:
+            raise ConfigError(
+                f"--vocab-size {self.vocab_size} is smaller than the alphabet: {self.kind} needs at least {alphabet} "
+                f"({len(self.specials)} special + {alphabet - len(self.specials)} base tokens); raise --vocab-size"
+            )
         if self.kind == "superbpe":
             t = self.transition_vocab()
             if t >= self.vocab_size:
                 raise ConfigError(
                     f"--transition {t} must be smaller than --vocab-size {self.vocab_size}; give a fraction like 0.8 or a smaller size"
+                )
+            if t < alphabet:
+                raise ConfigError(
+                    f"--transition gives a stage-1 vocabulary of {t}, smaller than the byte-level alphabet ({alphabet}); "
+                    f"raise --transition or --vocab-size"
                 )
 
     @property
@@ -106,6 +117,17 @@ class TrainConfig:
         if self.special_tokens is not None:
             return tuple(self.special_tokens)
         return DEFAULT_SPECIAL_TOKENS[self.kind]
+
+    def fixed_alphabet(self) -> int | None:
+        """Smallest vocabulary the kind can have whatever the text (None when it depends on the text)."""
+        n = len(self.specials)
+        if self.kind in ("bpe", "superbpe", "char-bpe"):
+            return n + 256
+        if self.kind == "char":
+            return n + 257 if self.char_fallback == "byte" else n + ("<unk>" not in self.specials) + 1
+        if self.kind in ("sp-bpe", "sp-unigram"):
+            return n + 256 + 1  # control tokens, 256 byte pieces, at least one character
+        return None
 
     @property
     def token_chars_limit(self) -> int | None:

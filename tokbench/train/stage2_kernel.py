@@ -314,6 +314,17 @@ def token_meta(pool, offsets, lengths, space):
 
 
 @njit(cache=True)
+def token_map(T, lengths):
+    """hash -> token id for every token with bytes (built in nopython: a typed Dict made from Python
+    costs seconds of compilation per process)."""
+    tmap = Dict.empty(key_type=types.int64, value_type=types.int64)
+    for i in range(lengths.shape[0]):
+        if lengths[i] > 0:
+            tmap[T[i, 5]] = i
+    return tmap
+
+
+@njit(cache=True)
 def _pow(n):
     r = np.int64(1)
     for _ in range(n):
@@ -460,10 +471,7 @@ def continue_bpe(sym: np.ndarray, wcnt: np.ndarray, vocab_bytes: Sequence[bytes 
     space = space_table()
     T = np.zeros((cap_tokens, 6), np.int64)
     T[:V0] = token_meta(pool, offs[:V0].copy(), lengths, space)
-    tmap = Dict.empty(key_type=types.int64, value_type=types.int64)
-    for i in range(V0):
-        if lengths[i] > 0:
-            tmap[int(T[i, 5])] = i
+    tmap = token_map(T, lengths)
 
     pmap, P, occ, ctr = init_pairs(sym, wcnt)
     ctr[N_TOK] = V0
