@@ -1,0 +1,261 @@
+"""One transplant, end to end: load model and tokenizers, align, estimate, write an HF model folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, ContextManager
+
+import numpy as np
+
+from tokbench.errors import ConfigError, TokenizerError
+from tokbench.files import atomic_dir, check_output_dir, sha256_file, write_json_atomic
+from tokbench.provenance import run_manifest
+from tokbench.tokenizer import load_tokenizer
+from tokbench.tokenizer.base import Tokenizer
+from tokbench.transplant import estimators as est
+from tokbench.transplant.aux import MiniLM, Pieces, old_pieces, self_space
+from tokbench.transplant.checkpoint import Checkpoint, Tensor, load_checkpoint, save_checkpoint
+from tokbench.transplant.config import AUX_SPACES, METHODS, TransplantConfig
+from tokbench.transplant.omp import omp
+from tokbench.transplant.vocab import Alignment, align_vocabularies, special_roles
+
+#: A stage factory: stage(description, total) -> context manager yielding advance(n). The CLI passes
+#: tokbench.cli.progress.stage bound to a progress bar; the library default does nothing.
+StageFactory = Callable[[str, int | None], ContextManager[Callable[[int], None]]]
+
+MANIFEST_NAME = "tokbench_transplant.json"
+
+
+def _no_stage(desc: str, total: int | None = None):
+    return nullcontext(lambda n=1: None)
+
+
+def old_tokenizer_for(ckpt: Checkpoint, override: str | None = None) -> Tokenizer:
+    """The tokenizer the base model was trained with: ``override``, the model folder's, or the GGUF's."""
+    if override:
+        return load_tokenizer(override)
+    if ckpt.source_kind == "safetensors":
+        if any((ckpt.source / f).exists() for f in ("tokenizer.json", "tokenizer.model", "tekken.json")):
+            return load_tokenizer(ckpt.source)
+        raise TokenizerError(f"{ckpt.source} holds no tokenizer; pass the model's own tokenizer with --old-tokenizer")
+    if ckpt.tokenizer_json is None:
+        raise TokenizerError(f"{ckpt.source}: the GGUF vocabulary is not byte-level BPE; pass the model's tokenizer with --old-tokenizer")
+    tmp = Path(tempfile.mkdtemp(prefix="tokbench-gguf-tok-"))
+    (tmp / "tokenizer.json").write_text(json.dumps(ckpt.tokenizer_json, ensure_ascii=False), "utf-8")
+    (tmp / "tokenizer_config.json").write_text(json.dumps(ckpt.tokenizer_config, ensure_ascii=False), "utf-8")
+    tok = load_tokenizer(tmp, name=ckpt.source.stem)
+    tok._gguf_tmp = tmp  # kept alive for copying into the output
+    return tok
+
+
+def _tokenizer_json_path(tok: Tokenizer) -> Path | None:
+    p = Path(tok.source)
+    if p.name == "tokenizer.json" and p.exists():
+        return p
+    if p.is_dir() and (p / "tokenizer.json").exists():
+        return p / "tokenizer.json"
+    return None
+
+
+def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: TransplantConfig, *,
+                    donor: np.ndarray | None = None, phi_new_aux: np.ndarray | None = None,
+                    phi_old_aux: np.ndarray | None = None, allowed_old: np.ndarray | None = None,
+                    stage: StageFactory = _no_stage) -> tuple[np.ndarray, dict]:
+    """The new (V_new, D) float32 matrix for one base matrix ``E`` (V_old, D), and facts about the run.
+
+    donor:       (V_new', D') the donor model's matrix (rows by NEW id) for tokensurgeon-style OMP.
+    phi_*_aux:   a string-embedding space shared by both matrices (MiniLM); None means the 'self' space.
+    """
+    B = len(al.new_ids)
+    V, D = al.new_vocab_size, E.shape[1]
+    out = np.zeros((V, D), dtype=np.float32)
+    out[al.copy_new] = E[al.copy_old]
+    info: dict = {}
+    if len(al.special_new):
+        out[al.special_new] = E.mean(axis=0)
+    if B == 0:
+        return out, info
+    m = cfg.method
+    if m in ("omp", "heuristic"):
+        if donor is not None:
+            phi_new, phi_old_anchor = donor[al.new_ids], donor[al.anchor_new]
+            space = "donor"
+        elif phi_new_aux is not None:
+            phi_new = phi_new_aux
+            phi_old_anchor = phi_old_aux[al.anchor_old]
+            space = "minilm"
+        else:
+            phi_new, phi_old_full = self_space(E, pieces)
+            phi_old_anchor = phi_old_full[al.anchor_old]
+            space = "self"
+        info["space"] = space
+    if m == "omp":
+        t0 = time.perf_counter()
+        with stage(f"OMP k={cfg.k} over {len(al.anchor_new):,} anchors", B) as adv:
+            idx, coef = omp(np.asarray(phi_new, np.float32), np.asarray(phi_old_anchor, np.float32), cfg.k,
+                            cfg.max_candidates, progress=adv)
+        info["omp_seconds"] = round(time.perf_counter() - t0, 3)
+        rows = est.apply_coefficients(E[al.anchor_old], idx, coef)
+    elif m == "heuristic":
+        if donor is not None:
+            raise ConfigError("--method heuristic works in an auxiliary space (--aux), not with --donor; use --method omp with a donor")
+        phi_old_all = phi_old_aux if phi_new_aux is not None else E
+        with stage("TokenAdapt heuristic", B) as adv:
+            rows = est.heuristic(E, pieces.flat, pieces.offsets, pieces.piece_chars, pieces.token_chars,
+                                 phi_new, phi_old_all, tau=cfg.tau, w_global=cfg.w_global, top_k=cfg.top_k,
+                                 allowed=allowed_old, progress=adv)
+    elif m == "fvt":
+        rows = est.fvt(E, pieces.flat, pieces.offsets)
+    elif m == "mean":
+        rows = est.mean_rows(E, B)
+    elif m == "zero":
+        rows = est.zero_rows(E, B)
+    elif m == "random":
+        rows = est.random_rows(E, B, cfg.seed)
+    else:  # pragma: no cover - validated earlier
+        raise ConfigError(f"unknown method {m}")
+    out[al.new_ids] = rows
+    return out, info
+
+
+def validate(cfg: TransplantConfig) -> None:
+    if cfg.method not in METHODS:
+        raise ConfigError(f"unknown --method '{cfg.method}'; choose one of {', '.join(METHODS)}")
+    if cfg.aux not in AUX_SPACES:
+        raise ConfigError(f"unknown --aux '{cfg.aux}'; choose one of {', '.join(AUX_SPACES)}")
+    if cfg.k < 1:
+        raise ConfigError(f"--k must be at least 1 (got {cfg.k})")
+
+
+def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: TransplantConfig = TransplantConfig(), *,
+               donor: str | Path | None = None, old_tokenizer: str | None = None, force: bool = False,
+               stage: StageFactory = _no_stage) -> dict:
+    """Move ``model`` onto ``tokenizer`` and write an HF model folder at ``out``. Returns the manifest.
+
+    >>> transplant("SmolLM2.gguf", "llama3", "runs/smol-llama3", TransplantConfig(method="omp"))  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    validate(cfg)
+    out = check_output_dir(out, force)
+    with stage("loading model", None):
+        ckpt = load_checkpoint(model)
+    old = old_tokenizer_for(ckpt, old_tokenizer)
+    new = tokenizer if isinstance(tokenizer, Tokenizer) else load_tokenizer(tokenizer)
+    new_json = _tokenizer_json_path(new)
+    if new_json is None:
+        raise TokenizerError(
+            f"the new tokenizer '{tokenizer}' is {new.format}, not a Hugging Face tokenizer.json; transformers needs one beside the model (convert it first)"
+        )
+    emb_name = ckpt.input_embedding_name()
+    head_name = ckpt.output_head_name()
+    E_in = ckpt.tensors[emb_name].to_float32()
+    old_rows = E_in.shape[0]
+    al = align_vocabularies(old, new, old_roles=special_roles(old), new_roles=special_roles(new), old_rows=old_rows)
+    if len(al.anchor_new) == 0:
+        raise TokenizerError(f"the new tokenizer shares no token with the model's tokenizer ({old.name}); nothing can be anchored")
+    if cfg.method == "omp" and cfg.k > len(al.anchor_new):
+        raise ConfigError(f"--k {cfg.k} is larger than the {len(al.anchor_new)} shared anchor tokens; choose --k {len(al.anchor_new)} or less")
+
+    new_bytes = new.token_bytes()
+    with stage("re-tokenizing new tokens with the old tokenizer", None):
+        pieces = old_pieces(old, [new_bytes[i] for i in al.new_ids], old_rows)
+    old_specials = np.zeros(old_rows, dtype=bool)
+    for i, b in enumerate(old.token_bytes()[:old_rows]):
+        old_specials[i] = b is None
+    allowed_old = ~old_specials
+
+    donor_in = donor_head = None
+    donor_info = None
+    if donor is not None:
+        dck = load_checkpoint(donor)
+        donor_in = dck.tensors[dck.input_embedding_name()].to_float32()
+        dh = dck.output_head_name()
+        donor_head = dck.tensors[dh].to_float32() if dh else donor_in
+        if donor_in.shape[0] < new.vocab_size:
+            raise ConfigError(f"the donor has {donor_in.shape[0]} rows but the new tokenizer has {new.vocab_size} ids; the donor must use the new tokenizer")
+        donor_info = {"path": str(donor), "kind": dck.source_kind}
+
+    phi_new_aux = phi_old_aux = None
+    if cfg.method in ("omp", "heuristic") and donor is None and cfg.aux == "minilm":
+        mini = MiniLM()
+        old_text = [b.decode("utf-8", "replace") if b is not None else "" for b in old.token_bytes()[:old_rows]]
+        new_text = [new_bytes[i].decode("utf-8", "replace") for i in al.new_ids]
+        with stage("MiniLM: embedding old tokens", len(old_text)) as adv:
+            phi_old_aux = mini.embed(old_text, progress=adv)
+        with stage("MiniLM: embedding new tokens", len(new_text)) as adv:
+            phi_new_aux = mini.embed(new_text, progress=adv)
+
+    replaced: dict[str, Tensor] = {}
+    facts: dict = {}
+    new_in, facts["input_embeddings"] = estimate_matrix(E_in, al, pieces, cfg, donor=donor_in, phi_new_aux=phi_new_aux,
+                                                        phi_old_aux=phi_old_aux, allowed_old=allowed_old, stage=stage)
+    replaced[emb_name] = Tensor.from_float32(new_in, ckpt.tensors[emb_name].dtype)
+    if head_name is not None:
+        E_head = ckpt.tensors[head_name].to_float32()
+        new_head, facts["output_head"] = estimate_matrix(E_head, al, pieces, cfg, donor=donor_head, phi_new_aux=phi_new_aux,
+                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old, stage=stage)
+        replaced[head_name] = Tensor.from_float32(new_head, ckpt.tensors[head_name].dtype)
+    else:
+        for n in ("lm_head.weight",):
+            if n in ckpt.tensors:  # declared tied but stored: keep it equal to the new embeddings
+                replaced[n] = replaced[emb_name]
+
+    config = dict(ckpt.config)
+    config["vocab_size"] = int(new.vocab_size)
+    config["tie_word_embeddings"] = head_name is None
+    role_ids = {role: nid for role, (nid, _) in al.roles.items()}
+    for role, key in (("bos", "bos_token_id"), ("eos", "eos_token_id"), ("pad", "pad_token_id")):
+        config[key] = role_ids.get(role)
+    strings = new.token_strings()
+    tok_config = {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False,
+                  "model_max_length": int(config.get("max_position_embeddings") or 2048)}
+    for role, nid in role_ids.items():
+        tok_config[f"{role}_token"] = strings[nid]
+    if ckpt.tokenizer_config.get("chat_template") and new.fingerprint() == old.fingerprint():
+        tok_config["chat_template"] = ckpt.tokenizer_config["chat_template"]
+
+    inputs = [{"role": "model", "path": str(model), "kind": ckpt.source_kind, **_hashes(Path(model))},
+              {"role": "old_tokenizer", "name": old.name, "fingerprint": old.fingerprint()},
+              {"role": "new_tokenizer", "name": new.name, "source": str(tokenizer), "fingerprint": new.fingerprint()}]
+    if donor_info:
+        inputs.append({"role": "donor", **donor_info, **_hashes(Path(donor))})
+    manifest = run_manifest(
+        "transplant", {**asdict(cfg), "donor": str(donor) if donor else None}, inputs, seed=cfg.seed, started=started,
+        extra={"counts": al.counts(), "tied": head_name is None, "input_embedding": emb_name, "output_head": head_name,
+               "source_quantisation": ckpt.metadata.get("quantisation"), "estimation": facts,
+               "roles": {r: {"new": n, "old": o} for r, (n, o) in al.roles.items()}},
+    )
+    with atomic_dir(out, force) as tmp:
+        with stage("writing safetensors", len(ckpt.shards)) as adv:
+            save_checkpoint(ckpt, tmp, replaced, config, progress=adv)
+        shutil.copyfile(new_json, tmp / "tokenizer.json")
+        write_json_atomic(tmp / "tokenizer_config.json", tok_config)
+        write_json_atomic(tmp / "special_tokens_map.json", {f"{r}_token": strings[n] for r, n in role_ids.items()})
+        gen = {"bos_token_id": config.get("bos_token_id"), "eos_token_id": config.get("eos_token_id"),
+               "pad_token_id": config.get("pad_token_id")}
+        write_json_atomic(tmp / "generation_config.json", {k: v for k, v in gen.items() if v is not None})
+        manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+        write_json_atomic(tmp / MANIFEST_NAME, manifest)
+    return manifest
+
+
+def export_hf(model: str | Path, out: str | Path, *, force: bool = False, stage: StageFactory = _no_stage) -> dict:
+    """Write ``model`` (e.g. a GGUF file) as an HF folder with its own tokenizer: every row is copied."""
+    ckpt = load_checkpoint(model)
+    old = old_tokenizer_for(ckpt)
+    del ckpt
+    return transplant(model, old, out, TransplantConfig(method="mean"), force=force, stage=stage)
+
+
+def _hashes(path: Path) -> dict:
+    """sha256 of a model file, or of each weight/config file of a folder."""
+    if path.is_file():
+        return {"sha256": sha256_file(path)}
+    files = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".json") and p.is_file())
+    return {"sha256": {p.name: sha256_file(p) for p in files}}
