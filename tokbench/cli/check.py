@@ -115,8 +115,13 @@ def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> 
         _emit_json(json_out, data)
 
 
+_SHORT = {"bytes_per_token": "bytes/tok", "fertility": "fertility", "premium": "premium", "unk_rate": "unk",
+          "byte_fallback_rate": "byte fb"}
+
+
 def _metric_rows(data: dict) -> list[dict]:
-    return [{"source": key, **{m: e["metrics"].get(m) for m in METRICS}, "roundtrip_failures": e.get("roundtrip_failures", 0)}
+    # Short headers: the table has to fit an 80-column CI log.
+    return [{"source": key, **{_SHORT.get(m, m): e["metrics"].get(m) for m in METRICS}, "rt fail": e.get("roundtrip_failures", 0)}
             for key, e in data["corpora"].items()]
 
 
