@@ -32,18 +32,21 @@ def check_cmd(
     json_out: Optional[str] = typer.Option(None, "--json", metavar="FILE", help="Write the results (or the diff) as JSON; '-' prints to stdout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every check, not only failures and changes."),
 ):
-    """Gate tokenizer changes in CI: compare a tokenizer with a committed baseline (exit 1 on a
-    regression), write a baseline, or show what changed between two tokenizers.
+    """Gate tokenizer changes in CI: check a tokenizer against a committed
+    baseline (exit 1 on a regression), write a baseline, or show what changed
+    between two tokenizers.
 
-    A baseline records a behaviour fingerprint (encodings of adversarial probes), golden encodings of short
-    probes, vocabulary and special tokens, pipeline components, and per-language metrics on the bundled
-    corpora. The check fails on a changed fingerprint, golden encoding, vocabulary, special tokens or
-    pipeline, a lost round trip, or a metric worse than its tolerance. Exit codes: 0 passed, 1 failed,
-    2 bad input.
+    A baseline records a behaviour fingerprint (encodings of adversarial
+    probes), golden encodings of short probes, the vocabulary, special tokens
+    and pipeline, and per-language metrics on the bundled corpora. The check
+    fails on a changed fingerprint, golden encoding, vocabulary, special
+    tokens or pipeline, a lost round trip, or a metric worse than its
+    tolerance. Exit codes: 0 passed, 1 failed, 2 bad input.
 
     Examples:
-      [bold]tokbench check runs/bpe/tokenizer.json --write-baseline runs/bpe/baseline.json[/]
-      [bold]tokbench check runs/bpe/tokenizer.json --baseline runs/bpe/baseline.json --tolerance bytes_per_token=2% --junit check.xml[/]
+      [bold]tokbench check tok/tokenizer.json --write-baseline tok/baseline.json[/]
+      [bold]tokbench check tok/tokenizer.json -b tok/baseline.json --junit check.xml[/]
+      [bold]tokbench check tok/tokenizer.json -b tok/baseline.json -t bytes_per_token=2%[/]
       [bold]tokbench check --diff old/tokenizer.json new/tokenizer.json[/]
     """
     modes = [m for m, v in (("--baseline", baseline), ("--write-baseline", write_baseline), ("--diff", diff)) if v]
