@@ -4,8 +4,8 @@ converted to an equivalent ``tokenizer.json`` so the same evaluation code reads 
 Training settings keep the text intact so the conversion is exact and lossless: identity normalisation,
 whitespace kept as is (``remove_extra_whitespaces=false``), a dummy prefix '▁', byte fallback for
 characters outside the coverage. The conversion (the layout Llama's tokenizer.json uses):
-normaliser Prepend('▁') + Replace(' ', '▁'); BPE with the merges rebuilt from piece scores
-(:func:`tokbench.tokenizer.merges.merges_from_scores`) or Unigram with the piece scores; byte fallback;
+normaliser Prepend('▁') + Replace(' ', '▁'); BPE with merges rebuilt from piece scores (see
+:func:`bpe_merges`) or Unigram with the piece scores; byte fallback;
 decoder Replace('▁', ' ') + ByteFallback + Fuse + Strip(1 leading space).
 """
 
@@ -64,18 +64,37 @@ def _pieces(model_bytes: bytes):
     return [(p.piece, p.score, p.type) for p in m.pieces]
 
 
+def bpe_merges(pieces: Sequence[tuple[str, float, int]]) -> list[tuple[str, str]]:
+    """Every split of every normal piece into two normal pieces, ordered by the piece's id (= score order),
+    then by the parts' ids.
+
+    SentencePiece BPE encodes by repeatedly joining the adjacent pair whose join is the best-scored piece,
+    whatever the split; one merge per piece would miss joins such as 'an' + 'd' when only 'a' + 'nd' is
+    listed, so all splits are kept (as the transformers converter does).
+
+    >>> bpe_merges([("a", 0, 1), ("n", 0, 1), ("d", 0, 1), ("an", -1, 1), ("nd", -2, 1), ("and", -3, 1)])
+    [('a', 'n'), ('n', 'd'), ('a', 'nd'), ('an', 'd')]
+    """
+    vocab = {p: i for i, (p, _, t) in enumerate(pieces) if t == NORMAL}
+    found = []
+    for piece, pid in vocab.items():
+        for cut in range(1, len(piece)):
+            left, right = piece[:cut], piece[cut:]
+            if left in vocab and right in vocab:
+                found.append((pid, vocab[left], vocab[right], left, right))
+    found.sort()
+    return [(left, right) for _, _, _, left, right in found]
+
+
 def to_hf_tokenizer(model_bytes: bytes, model_type: str):
     """An equivalent ``tokenizers.Tokenizer`` of a SentencePiece model trained as above."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers
-
-    from tokbench.tokenizer.merges import merges_from_scores
 
     pieces = _pieces(model_bytes)
     if model_type == "unigram":
         model = models.Unigram([(p, s) for p, s, _ in pieces], unk_id=0, byte_fallback=True)
     else:
-        skip = {i for i, (_, _, t) in enumerate(pieces) if t != NORMAL}
-        merges = merges_from_scores([(p, s) for p, s, _ in pieces], skip)
+        merges = bpe_merges(pieces)
         vocab = {p: i for i, (p, _, _) in enumerate(pieces)}
         model = models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True, fuse_unk=True)
     tok = Tokenizer(model)
