@@ -218,13 +218,13 @@ def test_mix_by_bytes_follows_weights_and_seed():
     assert mix_by_bytes([c], [1], 200, seed=1).texts != mix_by_bytes([c], [1], 200, seed=2).texts
 
 
-def test_mix_repeats_a_small_source_to_keep_proportions_but_never_a_single_one():
+def test_mix_shrinks_the_budget_to_keep_proportions_and_never_repeats():
     small = source(["x" * 10] * 3, "small")
     big = source(["y" * 10] * 100, "big")
     m = mix_by_bytes([small, big], [1, 1], budget=200, seed=0)
-    assert m.usage[0]["bytes_used"] == 100 and m.usage[0]["passes"] == 4
+    assert [u["bytes_used"] for u in m.usage] == [30, 30] and m.usage[0]["budget"] == 60
     one = mix_by_bytes([small], [1], budget=200, seed=0)
-    assert one.usage[0]["bytes_used"] == 30 and one.usage[0]["passes"] == 1
+    assert one.usage[0]["bytes_used"] == 30
 
 
 def test_mix_without_budget_uses_the_largest_budget_all_sources_can_fill():

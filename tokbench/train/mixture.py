@@ -2,8 +2,9 @@
 
 Every source gets ``weight / sum(weights)`` of the byte budget. Its segments are shuffled with the run's
 seed and taken in that order until the share is filled (the last segment may overshoot by its own length).
-A source smaller than its share is cycled again, reshuffled, so the mixture keeps its proportions; the
-manifest records how often each was repeated. A single source is never repeated.
+Text is never repeated: when a source is too small for its share at the requested budget, the budget
+shrinks to the largest one every source can fill, so the proportions always hold (``max_bytes`` is an
+upper bound). The effective budget is recorded.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def mix_by_bytes(sources: Sequence, weights: Sequence[float], budget: int | None
     """Take ``weights[i] / sum(weights) * budget`` bytes of text from ``sources[i]``.
 
     ``sources`` are :class:`~tokbench.corpora.TextSource`-like (``.texts``, ``.label``, ``.provenance()``).
-    With ``budget=None`` the budget is the largest one every source can fill without repetition.
+    The budget is ``min(budget, the largest one every source can fill)`` (``budget=None``: the latter).
 
     >>> from types import SimpleNamespace as S
     >>> a = S(texts=["aaaa"] * 10, label="a", provenance=lambda: {"spec": "a"})
@@ -61,8 +62,8 @@ def mix_by_bytes(sources: Sequence, weights: Sequence[float], budget: int | None
     avail = [sum(x) for x in sizes]
     if sum(avail) == 0:
         raise CorpusError("the training corpus is empty: it has no text to train on")
-    if budget is None:
-        budget = int(min(a / sh for a, sh in zip(avail, shares) if sh > 0))
+    fillable = int(min(a / sh for a, sh in zip(avail, shares) if sh > 0))
+    budget = fillable if budget is None else min(int(budget), fillable)
     texts: list[str] = []
     usage: list[dict] = []
     for src, share, w, sz, av in zip(sources, shares, weights, sizes, avail):
@@ -70,22 +71,17 @@ def mix_by_bytes(sources: Sequence, weights: Sequence[float], budget: int | None
         rng = np.random.default_rng(_source_seed(seed, src.label))
         used = 0
         count = 0
-        passes = 0
-        if av > 0:
-            while used < target:
-                passes += 1
-                for i in rng.permutation(len(src.texts)):
-                    if used >= target:
-                        break
-                    if sz[i] == 0:
-                        continue
-                    texts.append(src.texts[i])
-                    used += sz[i]
-                    count += 1
-                if len(sources) == 1:
-                    break  # one source: use what there is, never repeat it
+        for i in rng.permutation(len(src.texts)):
+            if used >= target:
+                break
+            if sz[i] == 0:
+                continue
+            texts.append(src.texts[i])
+            used += sz[i]
+            count += 1
         rec = dict(src.provenance())
-        rec.update({"weight": round(share, 6), "bytes_target": target, "bytes_used": used, "segments_used": count, "passes": passes})
+        rec.update({"weight": round(share, 6), "bytes_target": target, "bytes_used": used, "segments_used": count,
+                    "budget": budget})
         usage.append(rec)
     if not texts:
         raise CorpusError("the training corpus is empty after mixing: every source has zero bytes or zero weight")
