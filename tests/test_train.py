@@ -218,20 +218,21 @@ def test_mix_by_bytes_follows_weights_and_seed():
     assert mix_by_bytes([c], [1], 200, seed=1).texts != mix_by_bytes([c], [1], 200, seed=2).texts
 
 
-def test_mix_shrinks_the_budget_to_keep_proportions_and_never_repeats():
+def test_mix_caps_each_source_at_its_share_and_never_repeats():
     small = source(["x" * 10] * 3, "small")
     big = source(["y" * 10] * 100, "big")
     m = mix_by_bytes([small, big], [1, 1], budget=200, seed=0)
-    assert [u["bytes_used"] for u in m.usage] == [30, 30] and m.usage[0]["budget"] == 60
-    one = mix_by_bytes([small], [1], budget=200, seed=0)
-    assert one.usage[0]["bytes_used"] == 30
+    assert [u["bytes_used"] for u in m.usage] == [30, 100]
+    exact = mix_by_bytes([small, big], [1, 1], budget=200, seed=0, exact=True)
+    assert [u["bytes_used"] for u in exact.usage] == [30, 30] and exact.usage[0]["budget"] == 60
+    assert mix_by_bytes([small], [1], budget=200, seed=0).usage[0]["bytes_used"] == 30
 
 
-def test_mix_without_budget_uses_the_largest_budget_all_sources_can_fill():
+def test_mix_without_budget_takes_everything_or_the_exact_fillable_budget():
     a = source(["a" * 10] * 10, "a")  # 100 bytes
     b = source(["b" * 10] * 50, "b")  # 500 bytes
-    m = mix_by_bytes([a, b], [1, 1], budget=None)
-    assert [u["bytes_used"] for u in m.usage] == [100, 100]
+    assert [u["bytes_used"] for u in mix_by_bytes([a, b], [1, 1], budget=None).usage] == [100, 500]
+    assert [u["bytes_used"] for u in mix_by_bytes([a, b], [1, 1], budget=None, exact=True).usage] == [100, 100]
 
 
 # --- CLI --------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ def train_cmd(
     vocab_size: int = typer.Option(D.vocab_size, "--vocab-size", "-v", help="Final vocabulary size, special tokens included."),
     max_bytes: str = typer.Option("50MB", "--max-bytes", help="Training text budget for the whole mixture ('all' for everything)."),
     seed: int = typer.Option(D.seed, "--seed", help="Seed of the byte sampling."),
+    exact_mixture: bool = typer.Option(False, "--exact-mixture", help="Keep the weights' byte proportions exactly, shrinking the budget when a source is short (default: each source gives up to its share)."),
     pretokenizer: str = typer.Option(D.pretokenizer, "--pretokenizer", help=f"bpe / superbpe stage 1 regex: {', '.join(PRETOKENIZERS)}."),
     transition: str = typer.Option(str(D.transition), "--transition", help="superbpe: stage-1 vocabulary, a fraction of --vocab-size (0.8) or a size."),
     superbpe_recipe: str = typer.Option(D.superbpe_recipe, "--superbpe-recipe", help=f"superbpe stage-2 pre-tokenizer: {', '.join(SUPERBPE_RECIPES)}."),
@@ -82,7 +83,7 @@ def train_cmd(
         raise ConfigError(f"unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
     budget = None if max_bytes.strip().lower() == "all" else parse_size(max_bytes)
     cfg = TrainConfig(
-        kind=kind, vocab_size=vocab_size, max_bytes=budget, seed=seed, pretokenizer=pretokenizer,
+        kind=kind, vocab_size=vocab_size, max_bytes=budget, seed=seed, exact_mixture=exact_mixture, pretokenizer=pretokenizer,
         transition=_transition(transition), superbpe_recipe=superbpe_recipe, caps=not no_caps,
         max_token_chars=max_token_chars, min_frequency=min_frequency, special_tokens=_specials(special_tokens),
         char_fallback="unk" if unk else "byte",

@@ -103,7 +103,7 @@ def mix(sources: Sequence, weights: Sequence[float] | None, config: TrainConfig)
     """The training text: ``sources`` mixed by bytes (equal weights when ``weights`` is None)."""
     if weights is None:
         weights = [1.0] * len(sources)
-    return mix_by_bytes(sources, weights, config.max_bytes, config.seed)
+    return mix_by_bytes(sources, weights, config.max_bytes, config.seed, exact=config.exact_mixture)
 
 
 def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | None = None,

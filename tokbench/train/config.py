@@ -55,6 +55,8 @@ class TrainConfig:
     #: Text budget in bytes for the whole mixture (None: all text of every source).
     max_bytes: int | None = 50_000_000
     seed: int = 0
+    #: Mix sources in exact byte proportions (shrinking the budget) instead of capping each at its share.
+    exact_mixture: bool = False
     #: Stage-1 / plain BPE pre-tokenization regex family.
     pretokenizer: str = "gpt2"
     #: SuperBPE transition point: a fraction of the vocabulary (<1) or an absolute vocabulary size (>=1).

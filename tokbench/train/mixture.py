@@ -2,9 +2,10 @@
 
 Every source gets ``weight / sum(weights)`` of the byte budget. Its segments are shuffled with the run's
 seed and taken in that order until the share is filled (the last segment may overshoot by its own length).
-Text is never repeated: when a source is too small for its share at the requested budget, the budget
-shrinks to the largest one every source can fill, so the proportions always hold (``max_bytes`` is an
-upper bound). The effective budget is recorded.
+Text is never repeated. A source smaller than its share gives all it has and the rest of its share stays
+unused (the manifest records target and bytes used), unless ``exact=True``: then the budget shrinks to
+the largest one every source can fill, so the proportions hold exactly. No budget means all text of
+every source (or, with ``exact``, the largest budget every source can fill).
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ def _source_seed(seed: int, label: str) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def mix_by_bytes(sources: Sequence, weights: Sequence[float], budget: int | None, seed: int = 0) -> MixedText:
+def mix_by_bytes(sources: Sequence, weights: Sequence[float], budget: int | None, seed: int = 0,
+                 exact: bool = False) -> MixedText:
     """Take ``weights[i] / sum(weights) * budget`` bytes of text from ``sources[i]``.
 
     ``sources`` are :class:`~tokbench.corpora.TextSource`-like (``.texts``, ``.label``, ``.provenance()``).
-    The budget is ``min(budget, the largest one every source can fill)`` (``budget=None``: the latter).
+    With ``exact`` the budget is ``min(budget, the largest one every source can fill)``.
 
     >>> from types import SimpleNamespace as S
     >>> a = S(texts=["aaaa"] * 10, label="a", provenance=lambda: {"spec": "a"})
@@ -62,12 +64,13 @@ def mix_by_bytes(sources: Sequence, weights: Sequence[float], budget: int | None
     avail = [sum(x) for x in sizes]
     if sum(avail) == 0:
         raise CorpusError("the training corpus is empty: it has no text to train on")
-    fillable = int(min(a / sh for a, sh in zip(avail, shares) if sh > 0))
-    budget = fillable if budget is None else min(int(budget), fillable)
+    if exact:
+        fillable = int(min(a / sh for a, sh in zip(avail, shares) if sh > 0))
+        budget = fillable if budget is None else min(int(budget), fillable)
     texts: list[str] = []
     usage: list[dict] = []
     for src, share, w, sz, av in zip(sources, shares, weights, sizes, avail):
-        target = int(round(share * budget))
+        target = av if budget is None else int(round(share * budget))
         rng = np.random.default_rng(_source_seed(seed, src.label))
         used = 0
         count = 0
