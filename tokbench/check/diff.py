@@ -101,16 +101,43 @@ def _pieces(tok: Tokenizer, ids: list[int], strings: list[str | None]) -> list[s
     return [strings[i] if 0 <= i < len(strings) and strings[i] is not None else f"<id {i}>" for i in ids]
 
 
+_VISIBLE = str.maketrans({" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"})
+
+
+def readable(ids: list[int], token_bytes: list[bytes | None], strings: list[str | None]) -> list[str]:
+    """Tokens as the text they stand for, whitespace made visible; bytes that are part of a character as
+    <0xNN>, special tokens as their string.
+
+    >>> readable([0, 1, 2], [b" the", b"\\xe4", None], ["Ġthe", "ä", "<s>"])
+    ['␣the', '<0xE4>', '<s>']
+    """
+    out = []
+    for i in ids:
+        b = token_bytes[i] if 0 <= i < len(token_bytes) else None
+        if b is None:
+            s = strings[i] if 0 <= i < len(strings) else None
+            out.append(s if s is not None else f"<id {i}>")
+            continue
+        try:
+            out.append(b.decode("utf-8").translate(_VISIBLE))
+        except UnicodeDecodeError:
+            out.append("".join(f"<0x{x:02X}>" for x in b))
+    return out
+
+
 def diff_probes(old: Tokenizer, new: Tokenizer, probes: dict[str, str] | None = None) -> list[dict]:
-    """Probes encoded differently: [{probe, text, old_tokens, new_tokens, old_ids, new_ids}]."""
+    """Probes encoded differently: [{probe, text, old/new_ids, old/new_tokens (as the format spells them),
+    old/new_pieces (readable)}]."""
     probes = probes if probes is not None else {**GOLDEN, **ADVERSARIAL}
     so, sn = old.token_strings(), new.token_strings()
+    bo, bn = old.token_bytes(), new.token_bytes()
     out = []
     for name, text in probes.items():
         a, b = old.encode(text), new.encode(text)
         ta, tb = _pieces(old, a, so), _pieces(new, b, sn)
         if a != b or ta != tb:
-            out.append({"probe": name, "text": text, "old_ids": a, "new_ids": b, "old_tokens": ta, "new_tokens": tb})
+            out.append({"probe": name, "text": text, "old_ids": a, "new_ids": b, "old_tokens": ta, "new_tokens": tb,
+                        "old_pieces": readable(a, bo, so), "new_pieces": readable(b, bn, sn)})
     return out
 
 

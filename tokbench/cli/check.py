@@ -230,8 +230,8 @@ def _diff(old_spec: str, new_spec: str, json_out: str | None) -> None:
         console.print(f"[bold]probes encoded differently[/]: {len(d['probes'])}")
         for p in d["probes"]:
             console.print(f"  [bold]{escape(p['probe'])}[/] ({len(p['old_ids'])} -> {len(p['new_ids'])} tokens)")
-            console.print("    old: " + escape(_join(p["old_tokens"])), soft_wrap=True)
-            console.print("    new: " + escape(_join(p["new_tokens"])), soft_wrap=True)
+            console.print("    old: " + escape(_join(p["old_pieces"])), soft_wrap=True)
+            console.print("    new: " + escape(_join(p["new_pieces"])), soft_wrap=True)
     else:
         console.print("[bold]probes[/]: every probe encodes to the same ids and tokens")
 
@@ -243,7 +243,7 @@ def _tok_repr(x: dict) -> str:
 
 
 def _join(tokens: list[str], limit: int = 40) -> str:
-    shown = " │ ".join(t.replace("\n", "⏎") for t in tokens[:limit])
+    shown = " │ ".join(tokens[:limit])
     return shown + (f" … (+{len(tokens) - limit})" if len(tokens) > limit else "")
 
 
