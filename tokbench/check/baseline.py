@@ -10,7 +10,7 @@ holds everything a later check needs, including the probe texts and corpus specs
     pipeline    normalizer / pre_tokenizer / model / decoder as canonical one-line strings
     behaviour   sha256 over the encodings of the adversarial probes, and per probe: text, sha256,
                 token count, round trip
-    golden      per short probe: text, ids, token strings, round trip
+    golden      per short probe: text, ids, token strings, readable pieces, round trip
     settings    corpora specs, max_bytes, premium reference language
     corpora     per source: spec, content sha256, metrics, round-trip failures, premium reference
 """
@@ -63,11 +63,16 @@ def measure_probes(tok: Tokenizer, adversarial: dict[str, str], golden: dict[str
         h = ids_hash(ids)
         overall.update(f"{name}\0{h}\n".encode())
         probes[name] = {"text": text, "sha256": h, "n_tokens": len(ids), "roundtrip": tok.decode(ids) == text}
+    from tokbench.check.diff import readable
+
+    token_bytes = tok.token_bytes()
     gold = {}
     for name in sorted(golden):
         text = golden[name]
         ids = tok.encode(text)
-        gold[name] = {"text": text, "ids": ids, "tokens": [show(i) for i in ids], "roundtrip": tok.decode(ids) == text}
+        # tokens: as the format spells them (exact); pieces: the text they stand for (for people)
+        gold[name] = {"text": text, "ids": ids, "tokens": [show(i) for i in ids],
+                      "pieces": readable(ids, token_bytes, strings), "roundtrip": tok.decode(ids) == text}
     return {"sha256": overall.hexdigest(), "probes": probes}, gold
 
 

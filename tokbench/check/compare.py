@@ -184,9 +184,15 @@ def compare_probes(old: dict, new: dict) -> list[CheckResult]:
         h = new["golden"].get(name, {})
         if h.get("ids") == g["ids"]:
             out.append(CheckResult("golden", name, "pass", "", len(g["ids"]), len(h.get("ids", []))))
+        elif h.get("tokens") == g["tokens"]:
+            i = next(k for k, (a, b) in enumerate(zip(g["ids"], h["ids"])) if a != b)
+            out.append(CheckResult("golden", name, "fail",
+                                   f"golden '{name}' has the same tokens under other ids (re-numbered vocabulary): "
+                                   f"token {i} {g['tokens'][i]!r} was id {g['ids'][i]}, now {h['ids'][i]}", g["ids"], h.get("ids")))
         else:
             out.append(CheckResult("golden", name, "fail",
-                                   f"golden '{name}' changed " + _window(g["tokens"], h.get("tokens", []))
+                                   f"golden '{name}' changed " + _window(g.get("pieces") or g["tokens"],
+                                                                         h.get("pieces") or h.get("tokens", []))
                                    + f" ({len(g['ids'])} -> {len(h.get('ids', []))} tokens)", g["ids"], h.get("ids")))
     # Round trips: a probe that decoded back to itself in the baseline must still do so. (A lossless
     # tokenizer with an NFC normaliser legitimately fails on decomposed text, so "lossless" alone is no
