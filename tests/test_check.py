@@ -193,6 +193,26 @@ def test_changed_corpus_is_reported_not_compared(setup, corpus_file):
     assert fail.category == "corpus" and "changed since the baseline" in fail.message and "--write-baseline" in fail.message
 
 
+def test_renumbered_vocabulary_is_explained(setup, tmp_path, tok_json):
+    _, baseline, config = setup
+    vocab = tok_json["model"]["vocab"]
+    the = vocab["The"]
+    other = next(t for t, i in vocab.items() if i not in (the, 0) and t != "The")
+    vocab["The"], vocab[other] = vocab[other], the
+    report = run_check(load_tokenizer(save(tmp_path, tok_json, "renumbered")), baseline, config)
+    text = messages(report)
+    assert f"golden 'english' has the same tokens under other ids (re-numbered vocabulary): token 0 'The' was id {the}" in text
+    assert "vocabulary tokens changed" in text
+
+
+def test_missing_corpus_fails_that_source_only(setup, corpus_file):
+    path, baseline, config = setup
+    corpus_file.unlink()
+    report = run_check(load_tokenizer(path), baseline, config)
+    (fail,) = report.failures
+    assert fail.category == "corpus" and "cannot be loaded" in fail.message
+
+
 # --- tolerances -------------------------------------------------------------------------------------
 def _with_metric(baseline: Path, key: str, metric: str, factor: float) -> dict:
     data = read_baseline(baseline)
