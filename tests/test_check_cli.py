@@ -116,6 +116,9 @@ def test_write_baseline_probes_only_and_replace(files, tmp_path):
     assert r.exit_code == 0 and "0 corpus sources" in r.stdout
     assert json.loads(path.read_text())["corpora"] == {}
     r = runner.invoke(app, ["check", tok, "-w", str(path), "--no-corpora"])
+    assert r.exit_code == 0 and "kept (unchanged) baseline" in r.stdout
+    path.write_text(path.read_text().replace('"probe_set"', '"probe_set_old"'))
+    r = runner.invoke(app, ["check", tok, "-w", str(path), "--no-corpora"])
     assert r.exit_code == 0 and "replaced baseline" in r.stdout
     assert runner.invoke(app, ["check", tok, "-b", str(path)]).exit_code == 0
 

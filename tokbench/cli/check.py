@@ -100,8 +100,9 @@ def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> 
     sources = expand_corpora(config.corpora, config.max_bytes)
     with progress_bar() as p, stage(p, f"measuring {tok.name}", len(sources)) as advance:
         data = build_baseline(tok, config, advance, sources=sources)
-    existed = path.exists()
+    before = path.read_bytes() if path.exists() else None
     write_baseline(path, data)
+    verb = "wrote" if before is None else "kept (unchanged)" if before == path.read_bytes() else "replaced"
     elapsed = time.perf_counter() - started
     rows = _metric_rows(data)
     if rows:
@@ -109,7 +110,7 @@ def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> 
     for w in roundtrip_warnings(data):
         err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
     console.print(
-        f"{'replaced' if existed else 'wrote'} baseline [bold]{path}[/]: vocabulary {data['vocab']['size']:,}, "
+        f"{verb} baseline [bold]{path}[/]: vocabulary {data['vocab']['size']:,}, "
         f"{len(data['behaviour']['probes'])} probes (fingerprint {data['behaviour']['sha256'][:12]}), "
         f"{len(data['golden'])} golden encodings, {len(data['corpora'])} corpus sources ({elapsed:.1f} s)",
         soft_wrap=True,
