@@ -40,9 +40,11 @@ def test_language_codes_resolve(corpus, code, expected):
     assert resolve_language(corpus, code) == expected
 
 
-def test_libreoffice_has_34_languages_and_three_splits():
+def test_libreoffice_has_33_languages_and_three_splits():
+    # Debian ships 34 libreoffice-help-LANG packages, but the Slovak one's help folder is a link to the
+    # Czech help: it is left out rather than labelled Slovak (see corpora/README.md).
     info = corpus_info("libreoffice")
-    assert len(info["languages"]) == 34
+    assert len(info["languages"]) == 33 and "sk" not in info["languages"]
     assert set(info["splits"]) == {"train", "dev", "test"}
 
 

@@ -25,13 +25,17 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON inst
         rows.append({
             "corpus": name, "kind": info.get("kind", "natural"), "parallel": bool(info.get("parallel")),
             "languages": len(langs), "splits": ",".join(info.get("splits", [])), "segments": docs,
-            "text": human_bytes(total), "licence": info.get("licence", "?"), "bytes": total,
+            "text": human_bytes(total), "licence": _short(info.get("licence", "?")), "bytes": total,
         })
     if as_json:
         print_json(rows)
         return
     console.print(rich_table([{k: v for k, v in r.items() if k != "bytes"} for r in rows], title="Bundled corpora"))
     console.print("Name text with a corpus spec, e.g. [bold]libreoffice:de@test[/], [bold]udhr:tur[/], [bold]code:python@train[/].")
+
+
+def _short(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @app.command("show")
