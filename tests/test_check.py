@@ -205,6 +205,17 @@ def test_renumbered_vocabulary_is_explained(setup, tmp_path, tok_json):
     assert "vocabulary tokens changed" in text
 
 
+def test_library_version_change_is_reported_not_failed(setup):
+    path, baseline, config = setup
+    data = read_baseline(baseline)
+    data["packages"]["tokenizers"] = "0.0.1"
+    current, errors = remeasure(load_tokenizer(path), data)
+    report = compare(data, current, config=config, load_errors=errors)
+    assert report.passed
+    (r,) = [r for r in report.results if r.name == "package:tokenizers"]
+    assert r.status == "changed" and r.message.startswith("tokenizers library 0.0.1 -> ")
+
+
 def test_missing_corpus_fails_that_source_only(setup, corpus_file):
     path, baseline, config = setup
     corpus_file.unlink()

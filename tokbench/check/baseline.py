@@ -3,7 +3,7 @@
 A baseline is a small JSON file (sorted keys, one probe or corpus per entry, id lists on one line) that
 holds everything a later check needs, including the probe texts and corpus specs it used::
 
-    format_version, probe_set, tokbench_version
+    format_version, probe_set, tokbench_version, packages (versions of the encoding libraries)
     tokenizer   name, format, model, lossless, file fingerprint (informational)
     vocab       size, sha256 of the token strings, special tokens, unk id
     merges      count and sha256 of the stored merge list (Hugging Face BPE), else null
@@ -32,6 +32,7 @@ from tokbench.check.pipeline import merges_hash, pipeline_summary, stored_merges
 from tokbench.check.probes import ADVERSARIAL, GOLDEN, PROBE_SET
 from tokbench.errors import ConfigError, CorpusError, CorruptFileError, InputNotFoundError
 from tokbench.files import write_text_atomic
+from tokbench.provenance import package_versions
 from tokbench.tokenizer.base import Tokenizer
 
 Advance = Callable[[int], None]
@@ -173,6 +174,8 @@ def measure(tok: Tokenizer, *, adversarial: dict[str, str], golden: dict[str, st
         "format_version": BASELINE_FORMAT_VERSION,
         "probe_set": settings.get("probe_set", PROBE_SET),
         "tokbench_version": __version__,
+        # The encoding libraries: a changed version can explain a changed encoding (reported, not failed).
+        "packages": package_versions(("tokenizers", "sentencepiece", "tiktoken")),
         "tokenizer": tokenizer,
         "vocab": vocab,
         "merges": merges,

@@ -137,6 +137,12 @@ def compare_structure(old: dict, new: dict) -> list[CheckResult]:
                                "or no byte-level/byte-fallback model)", True, False))
     else:
         out.append(CheckResult("tokenizer", "lossless", "pass", "", old["tokenizer"].get("lossless"), new["tokenizer"].get("lossless")))
+    op, np_ = old.get("packages") or {}, new.get("packages") or {}
+    for pkg in sorted(set(op) | set(np_)):
+        if op.get(pkg) != np_.get(pkg):
+            out.append(CheckResult("tokenizer", f"package:{pkg}", "changed",
+                                   f"{pkg} library {op.get(pkg)} -> {np_.get(pkg)} (informational; may explain encoding changes)",
+                                   op.get(pkg), np_.get(pkg)))
     of, nf = old["tokenizer"].get("fingerprint"), new["tokenizer"].get("fingerprint")
     out.append(CheckResult("tokenizer", "file_fingerprint", "pass" if of == nf else "changed",
                            "" if of == nf else f"tokenizer file fingerprint changed ({_short(of)} -> {_short(nf)}); informational",
