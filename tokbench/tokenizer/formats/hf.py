@@ -106,24 +106,27 @@ class HFTokenizer(Tokenizer):
             encs = self._tok.encode_batch_fast(texts, add_special_tokens=False)
         else:
             encs = self._tok.encode_batch(texts, add_special_tokens=False)
-        lengths = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
+        # Each `e.ids` / `e.offsets` access builds a new Python list: fetch once, flatten with C iterators.
+        id_lists = [e.ids for e in encs]
+        lengths = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(encs))
         offsets = np.zeros(len(encs) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        ids = np.fromiter(chain.from_iterable(e.ids for e in encs), dtype=np.int64, count=int(offsets[-1]))
+        n = int(offsets[-1])
+        ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=n)
         if not spans:
             return Encoded(ids, offsets, doc_bytes)
-        starts = np.empty(len(ids), dtype=np.int64)
-        ends = np.empty(len(ids), dtype=np.int64)
-        for d, (text, e) in enumerate(zip(texts, encs)):
-            lo, hi = offsets[d], offsets[d + 1]
-            if hi == lo:
-                continue
-            # tokenizers reports character offsets into the original text; convert to UTF-8 bytes.
-            ch = np.array(e.offsets, dtype=np.int64).reshape(-1, 2)
-            prefix = utf8_prefix(text)
-            np.clip(ch, 0, len(text), out=ch)
-            starts[lo:hi] = prefix[ch[:, 0]]
-            ends[lo:hi] = prefix[ch[:, 1]]
+        # tokenizers reports character offsets into each original text; convert to UTF-8 byte offsets
+        # for all documents at once through the byte prefix of the concatenated texts.
+        ch = np.fromiter(chain.from_iterable(chain.from_iterable(e.offsets for e in encs)), dtype=np.int64, count=2 * n).reshape(-1, 2)
+        char_len = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        char_start = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(char_len, out=char_start[1:])
+        prefix = utf8_prefix("".join(texts))
+        doc_of = np.repeat(np.arange(len(texts)), lengths)
+        np.clip(ch, 0, char_len[doc_of][:, None], out=ch)
+        base = char_start[:-1][doc_of]
+        starts = prefix[ch[:, 0] + base] - prefix[base]
+        ends = prefix[ch[:, 1] + base] - prefix[base]
         return Encoded(ids, offsets, doc_bytes, starts, ends)
 
     def decode(self, ids: Sequence[int]) -> str:

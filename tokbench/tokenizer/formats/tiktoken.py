@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from itertools import chain
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -103,7 +104,8 @@ class TiktokenTokenizer(Tokenizer):
         lengths = np.fromiter((len(x) for x in per_doc), dtype=np.int64, count=len(per_doc))
         offsets = np.zeros(len(per_doc) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        ranks = np.fromiter((i for doc in per_doc for i in doc), dtype=np.int64, count=int(offsets[-1]))
+        # itertools.chain keeps the flattening in C (a generator expression costs ~1 s per 3M tokens).
+        ranks = np.fromiter(chain.from_iterable(per_doc), dtype=np.int64, count=int(offsets[-1]))
         ids = ranks + self.id_offset
         if not spans:
             return Encoded(ids, offsets, doc_bytes)
