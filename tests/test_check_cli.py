@@ -63,6 +63,16 @@ def test_regression_exit_1_one_line_per_failure(files, tmp_path):
     assert "✗ vocabulary size changed" in r.stdout
 
 
+def test_github_annotations(files, tmp_path, monkeypatch):
+    tok, data, _, baseline = files
+    _variant_add_token(data)
+    changed = save(tmp_path, data, "changed")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    r = runner.invoke(app, ["check", changed, "-b", str(baseline)])
+    assert r.exit_code == 1
+    assert f"::error file={changed},title=tokbench check::vocabulary size changed" in r.stdout
+
+
 def test_tolerance_option_both_ways(files, tmp_path):
     tok, _, _, baseline = files
     data = json.loads(baseline.read_text())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -155,6 +157,8 @@ def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_
                       soft_wrap=True)
     if not quiet:
         console.print(rich_table(report.by_category(), title=f"tokbench check {tok.name} against {path}"))
+    if os.environ.get("GITHUB_ACTIONS") == "true" and not quiet:
+        _github_annotations(spec, report)
     if junit:
         write_junit(junit, report, elapsed)
     if json_out:
@@ -168,6 +172,16 @@ def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_
         )
     extra = f", {counts['improved']} improved" if counts["improved"] else ""
     (err_console if quiet else console).print(f"[bold green]passed[/]: {total - counts['skipped']} checks{extra} ({counts['skipped']} not applicable, {elapsed:.1f} s)")
+
+
+def _github_annotations(spec: str, report) -> None:
+    """Workflow commands that GitHub Actions shows as error annotations on the tokenizer file."""
+    esc = lambda t: str(t).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    target = spec if Path(spec).exists() else ""
+    for r in report.failures:
+        sys.stdout.write(f"::error file={esc(target)},title=tokbench check::{esc(r.message)}\n" if target
+                         else f"::error title=tokbench check::{esc(r.message)}\n")
+    sys.stdout.flush()
 
 
 def _emit_json(target: str, data, report=None, extra=None) -> None:
