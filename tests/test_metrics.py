@@ -161,8 +161,9 @@ def test_evaluate_library_on_sources(tiny_texts, tmp_path):
     assert res.cache == {"hits": 0, "misses": 1}
     again = evaluate([spec], cfg, sources=[src])
     assert again.cache == {"hits": 1, "misses": 0}
-    assert again.tables["compression"] == res.tables["compression"]
-    assert again.tables["fertility"] == res.tables["fertility"]
+    for name in ("compression", "fertility", "coverage", "scripts", "summary"):
+        assert again.tables[name] == res.tables[name], name
+    assert again.tokenizers == res.tokenizers
     assert not math.isnan(res.tables["summary"][0]["bytes_per_token_natural"])
 
 
@@ -183,3 +184,23 @@ def test_unknown_oracle_is_a_config_error():
         oracles_for("tr", ["hunspel"])
     with pytest.raises(ConfigError, match="Turkish only"):
         oracles_for("de", ["zeyrek"])
+
+
+def test_tokenizer_view_from_cache_loads_the_real_one_only_to_encode(tiny_texts, tmp_path):
+    from tests.tokenizer_builders import build_hf_bpe
+    from tokbench.encoding_cache import TokenizerView, load_tokenizer_cached
+    from tokbench.tokenizer import load_tokenizer
+
+    spec = build_hf_bpe(tiny_texts, tmp_path)
+    real = load_tokenizer_cached(spec)
+    view = load_tokenizer_cached(spec)
+    assert not isinstance(real, TokenizerView) and isinstance(view, TokenizerView)
+    assert view.fingerprint() == real.fingerprint() and view.vocab_size == real.vocab_size
+    assert view.token_bytes() == real.token_bytes()
+    assert np.array_equal(view.byte_token_mask, real.byte_token_mask)
+    assert view._real is None
+    assert view.encode_batch(["hello"]).ids.tolist() == real.encode("hello")
+    # a changed file is a different key: loaded again, not served stale
+    other = build_hf_bpe(tiny_texts[:3], tmp_path)
+    assert not isinstance(load_tokenizer_cached(other), TokenizerView)
+    assert load_tokenizer(other).fingerprint() != real.fingerprint()

@@ -63,7 +63,7 @@ def _load(path: Path, spans: bool) -> Encoded | None:
         return None  # a damaged cache entry is simply recomputed
 
 
-def encode_texts(tok: Tokenizer, texts: Sequence[str], corpus_sha256: str, *, spans: bool = True,
+def encode_texts(tok: "Tokenizer | TokenizerView", texts: Sequence[str], corpus_sha256: str, *, spans: bool = True,
                  use_cache: bool = True) -> tuple[Encoded, bool]:
     """Encode ``texts`` (whose content hash is ``corpus_sha256``) or load the cached encoding.
 
@@ -86,3 +86,131 @@ def encode_texts(tok: Tokenizer, texts: Sequence[str], corpus_sha256: str, *, sp
 def encode(tok: Tokenizer, source, *, spans: bool = True, use_cache: bool = True) -> Encoded:
     """Encoding of a :class:`~tokbench.corpora.TextSource` (cached by its ``sha256``)."""
     return encode_texts(tok, source.texts, source.sha256, spans=spans, use_cache=use_cache)[0]
+
+
+# --- tokenizers without loading them ---------------------------------------------------------------
+# Loading a large tokenizer (Gemma 3: 262k entries, ~7 s) and fingerprinting it can cost more than
+# measuring it from cached encodings. A warm run therefore keys a tokenizer by the content of the files
+# its spec names, and reads what the metrics need about its vocabulary from the cache; the real
+# tokenizer is loaded only if something must be encoded.
+
+#: Files inside a tokenizer folder that decide its behaviour (weights are never hashed).
+TOKENIZER_FILES = ("tokenizer.json", "tekken.json", "tokenizer.model", "spm.model", "tokbench.json", "tokenizer_config.json")
+
+
+def tokenizer_files(spec: str) -> list[Path] | None:
+    """The files a tokenizer spec loads from, or None when the spec does not name existing files."""
+    from tokbench.tokenizer.references import REFERENCES, reference_path
+
+    path_str = spec.partition("?")[0] if "?" in spec and not Path(spec).exists() else spec
+    path = Path(path_str).expanduser()
+    if not path.exists() and path_str in REFERENCES:
+        path = reference_path(path_str)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = [path / n for n in TOKENIZER_FILES if (path / n).is_file()] + sorted(path.glob("*.tiktoken"))
+        return files or None
+    return None
+
+
+def tokenizer_key(spec: str) -> str | None:
+    """sha256 of the spec string and the bytes of the files it names (None: not a file-backed spec)."""
+    from tokbench.files import sha256_file
+
+    files = tokenizer_files(spec)
+    if not files:
+        return None
+    h = hashlib.sha256(f"v{CACHE_VERSION}\0{spec}".encode())
+    for f in files:
+        h.update(f"\0{f.name}\0{sha256_file(f)}".encode())
+    return h.hexdigest()[:40]
+
+
+class TokenizerView:
+    """What metrics need of a tokenizer (vocabulary facts, fingerprint), read from the cache; the real
+    tokenizer is loaded on the first call to :meth:`encode_batch`."""
+
+    def __init__(self, spec: str, meta: dict, arrays: dict[str, np.ndarray]):
+        self.spec = spec
+        self.name = meta["name"]
+        self.source = meta["source"]
+        self.format = meta["format"]
+        self.model_kind = meta["model_kind"]
+        self._meta = meta
+        self.byte_token_mask = arrays["byte_mask"]
+        self._tb_flat = arrays["tb_flat"].tobytes()
+        self._tb_offsets = arrays["tb_offsets"]
+        self._tb_none = arrays["tb_none"]
+        self._real: Tokenizer | None = None
+
+    vocab_size = property(lambda self: self._meta["vocab_size"])
+    unk_id = property(lambda self: self._meta["unk_id"])
+
+    def fingerprint(self) -> str:
+        return self._meta["fingerprint"]
+
+    def describe(self) -> dict:
+        return dict(self._meta["describe"], name=self.name)
+
+    def token_bytes(self) -> list[bytes | None]:
+        o, flat = self._tb_offsets.tolist(), self._tb_flat
+        return [None if none else flat[o[i] : o[i + 1]] for i, none in enumerate(self._tb_none.tolist())]
+
+    def real(self) -> Tokenizer:
+        if self._real is None:
+            from tokbench.tokenizer import load_tokenizer
+
+            self._real = load_tokenizer(self.spec)
+            self._real.name = self.name
+        return self._real
+
+    def encode_batch(self, texts: Sequence[str], *, spans: bool = True) -> Encoded:
+        return self.real().encode_batch(texts, spans=spans)
+
+    def __repr__(self) -> str:
+        return f"<TokenizerView {self.name!r} V={self.vocab_size} (from cache)>"
+
+
+def _info_path(key: str) -> Path:
+    return cache_dir("tokenizer-info") / f"{key}.npz"
+
+
+def _save_info(key: str, tok: Tokenizer) -> None:
+    import json
+
+    tb = tok.token_bytes()
+    lengths = np.fromiter((len(b) if b is not None else 0 for b in tb), dtype=np.int64, count=len(tb))
+    offsets = np.zeros(len(tb) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    meta = {"name": tok.name, "source": tok.source, "format": tok.format, "model_kind": tok.model_kind,
+            "vocab_size": tok.vocab_size, "unk_id": tok.unk_id, "fingerprint": tok.fingerprint(), "describe": tok.describe()}
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+             byte_mask=np.asarray(tok.byte_token_mask, dtype=np.bool_),
+             tb_flat=np.frombuffer(b"".join(b for b in tb if b is not None), dtype=np.uint8),
+             tb_offsets=offsets, tb_none=np.array([b is None for b in tb], dtype=np.bool_))
+    write_bytes_atomic(_info_path(key), buf.getvalue())
+
+
+def load_tokenizer_cached(spec: str, *, use_cache: bool = True):
+    """A :class:`TokenizerView` when this spec's files were seen before, else the loaded tokenizer
+    (whose vocabulary facts are then cached for next time)."""
+    import json
+
+    from tokbench.tokenizer import load_tokenizer
+
+    key = tokenizer_key(spec) if use_cache else None
+    if key is not None:
+        p = _info_path(key)
+        if p.exists():
+            try:
+                with np.load(p) as z:
+                    meta = json.loads(z["meta"].tobytes())
+                    return TokenizerView(spec, meta, {k: z[k] for k in ("byte_mask", "tb_flat", "tb_offsets", "tb_none")})
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                pass
+    tok = load_tokenizer(spec)
+    if key is not None:
+        _save_info(key, tok)
+    return tok

@@ -123,16 +123,15 @@ def choices(config: EvalConfig) -> dict[str, str]:
     }
 
 
-def _load_tokenizers(specs: Sequence[Tokenizer | str], results: EvalResults) -> list[Tokenizer]:
-    from tokbench.tokenizer import load_tokenizer
-
+def _load_tokenizers(specs: Sequence[Tokenizer | str], results: EvalResults, use_cache: bool) -> list[Tokenizer]:
     out = []
     for spec in specs:
         if isinstance(spec, Tokenizer):
             out.append(spec)
             continue
         try:
-            out.append(load_tokenizer(spec))
+            # From the cache when its files are unchanged: a warm run never loads a large vocabulary.
+            out.append(encoding_cache.load_tokenizer_cached(str(spec), use_cache=use_cache))
         except TokbenchError as exc:
             results.failures.append({"tokenizer": str(spec), "error": str(exc)})
         except Exception as exc:  # a broken file in a format library: report it, keep the others
@@ -144,8 +143,21 @@ def _load_tokenizers(specs: Sequence[Tokenizer | str], results: EvalResults) -> 
     return out
 
 
-def _load_premium(config: EvalConfig) -> tuple[list[TextSource], TextSource]:
-    sources = load_sources(config.premium_corpus, config.max_bytes)
+class _Corpora:
+    """Load each corpus spec once per evaluation (the premium or %TR corpus is often a main corpus too)."""
+
+    def __init__(self, max_bytes: int | None):
+        self.max_bytes = max_bytes
+        self.loaded: dict[str, list[TextSource]] = {}
+
+    def __call__(self, spec: str) -> list[TextSource]:
+        if spec not in self.loaded:
+            self.loaded[spec] = load_sources(spec, self.max_bytes)
+        return self.loaded[spec]
+
+
+def _load_premium(config: EvalConfig, load: _Corpora) -> tuple[list[TextSource], TextSource]:
+    sources = load(config.premium_corpus)
     if not sources[0].parallel:
         raise CorpusError(f"corpus '{config.premium_corpus}' is not parallel: token premium needs translations aligned by id; use udhr or libreoffice@test")
     corpus = sources[0].corpus
@@ -156,11 +168,11 @@ def _load_premium(config: EvalConfig) -> tuple[list[TextSource], TextSource]:
     return sources, ref[0]
 
 
-def _load_tr(config: EvalConfig) -> list[tuple[TextSource, list]]:
+def _load_tr(config: EvalConfig, load: _Corpora) -> list[tuple[TextSource, list]]:
     overrides = dict(config.oracles)
     out = []
     for spec in config.tr_corpora:
-        for src in load_sources(spec, config.max_bytes):
+        for src in load(spec):
             if not src.lang:
                 raise ConfigError(f"%TR corpus '{spec}' has no language; name a bundled corpus language such as 'turkish@test' or 'libreoffice:de@test'")
             lang = src.lang.lower().replace("_", "-").split("-")[0]
@@ -180,24 +192,28 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
     results.notes = {k: v for k, v in choices(config).items() if k in config.metrics}
     want = set(config.metrics)
     # Inputs first: every user mistake about corpora surfaces before any slow work.
+    load = _Corpora(config.max_bytes)
     main_sources: list[TextSource] = []
     if want & {"compression", "fertility", "coverage"}:
         if sources is not None:
             main_sources = list(sources)
         else:
             for spec in config.corpora:
-                main_sources.extend(load_sources(spec, config.max_bytes))
+                main_sources.extend(load(spec))
     premium_sources, premium_ref = ([], None)
     if "premium" in want:
-        premium_sources, premium_ref = _load_premium(config)
-    tr_sources = _load_tr(config) if "tr" in want else []
+        premium_sources, premium_ref = _load_premium(config, load)
+    tr_sources = _load_tr(config, load) if "tr" in want else []
+    seen = set()
     for s in main_sources + premium_sources + [s for s, _ in tr_sources]:
-        results.inputs.append(s.provenance())
+        if id(s) not in seen:
+            seen.add(id(s))
+            results.inputs.append(s.provenance())
     for _, oracles in tr_sources:
         for o in oracles:
             results.oracles[f"{o.name}:{o.lang}"] = o.description
 
-    toks = _load_tokenizers(tokenizers, results)
+    toks = _load_tokenizers(tokenizers, results, config.use_cache)
     if not toks:
         detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
         raise TokenizerError(f"no tokenizer could be loaded ({detail})")
