@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 
 import typer
 
-from tokbench.check.config import DEFAULT_CORPORA, METRICS, CheckConfig
+from tokbench.check.config import DEFAULT_CORPORA, METRICS, CheckConfig, parse_tolerances
 from tokbench.cli.common import console, err_console, parse_size, print_json, rich_table
 from tokbench.errors import CheckFailed, ConfigError
 
@@ -63,7 +63,7 @@ def check_cmd(
         return _diff(diff[0], diff[1], json_out)
     if not tokenizer:
         raise ConfigError(f"name the tokenizer to check: tokbench check TOKENIZER {modes[0]} FILE")
-    tolerances = _parse_tolerances(tolerance)
+    tolerances = parse_tolerances(tolerance)
     if write_baseline:
         if junit:
             raise ConfigError("--junit goes with --baseline (a check); --write-baseline only writes the baseline")
@@ -76,12 +76,6 @@ def check_cmd(
     if corpus or no_corpora:
         raise ConfigError("--corpus/--no-corpora choose what a new baseline measures; a check re-measures what its baseline recorded")
     return _check(tokenizer, baseline, CheckConfig(tolerances=tolerances), junit, json_out, verbose)
-
-
-def _parse_tolerances(items):
-    from tokbench.check.config import parse_tolerances
-
-    return parse_tolerances(items)
 
 
 def _load(spec: str):
@@ -139,7 +133,7 @@ _MARK = {"fail": "✗", "improved": "↑", "changed": "~", "skipped": "-", "pass
 def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_out: str | None, verbose: bool) -> None:
     from rich.markup import escape
 
-    from tokbench.check import run_check, write_junit, write_report_json
+    from tokbench.check import run_check, write_junit
     from tokbench.check.baseline import read_baseline
     from tokbench.cli.progress import progress_bar, stage
 
