@@ -196,9 +196,12 @@ def compare_probes(old: dict, new: dict) -> list[CheckResult]:
                                    f"golden '{name}' has the same tokens under other ids (re-numbered vocabulary): "
                                    f"token {i} {g['tokens'][i]!r} was id {g['ids'][i]}, now {h['ids'][i]}", g["ids"], h.get("ids")))
         else:
+            # Readable pieces when they show the difference; the format's spelling otherwise ('Ġ' vs '▁').
+            a, b = g.get("pieces"), h.get("pieces")
+            if not a or not b or a == b:
+                a, b = g["tokens"], h.get("tokens", [])
             out.append(CheckResult("golden", name, "fail",
-                                   f"golden '{name}' changed " + _window(g.get("pieces") or g["tokens"],
-                                                                         h.get("pieces") or h.get("tokens", []))
+                                   f"golden '{name}' changed " + _window(a, b)
                                    + f" ({len(g['ids'])} -> {len(h.get('ids', []))} tokens)", g["ids"], h.get("ids")))
     # Round trips: a probe that decoded back to itself in the baseline must still do so. (A lossless
     # tokenizer with an NFC normaliser legitimately fails on decomposed text, so "lossless" alone is no
