@@ -24,7 +24,9 @@ ADVERSARIAL: dict[str, str] = {
     "devanagari": "नमस्ते दुनिया। हिन्दी में संयुक्ताक्षर: क्षत्रिय, ज्ञान, श्री।",
     "khmer": "សួស្តីពិភពលោក។ ភាសាខ្មែរ មិនប្រើដកឃ្លារវាងពាក្យ",
     "thai_burmese": "ภาษาไทยไม่มีการเว้นวรรค မြန်မာဘာသာ",
-    "combining": "e\u0301 é Å Å ﬁ ½ İstanbul ıi ǅ ß ẞ Ω Ω",
+    # decomposed vs precomposed, compatibility forms (ligature, fraction, Angstrom/Ohm signs), Turkish dotted
+    # and dotless i, a titlecase digraph, sharp s and its capital
+    "combining": "e\u0301 \u00e9 A\u030a \u00c5 \u212b \ufb01 \u00bd \u0130stanbul \u0131i \u01c5 \u00df \u1e9e \u2126 \u03a9",
     "contractions": "I'm you're he'll we've they'd can't won't it's O'Neil 'quoted' DON'T I'M",
     "code_python": "def f(x: int) -> int:\n    return x**2 + 1  # square\n\nif __name__ == \"__main__\":\n\tprint(f(3))\n",
     "code_c": "int main(void) {\n  for (int i = 0; i < 10; ++i) { printf(\"%d\\n\", i); }\n  return 0;\n}\n",
