@@ -138,7 +138,7 @@ def compare_structure(old: dict, new: dict) -> list[CheckResult]:
     else:
         out.append(CheckResult("tokenizer", "lossless", "pass", "", old["tokenizer"].get("lossless"), new["tokenizer"].get("lossless")))
     op, np_ = old.get("packages") or {}, new.get("packages") or {}
-    for pkg in sorted(set(op) | set(np_)):
+    for pkg in sorted(set(op) & set(np_)):  # a library missing on one side says nothing about encodings
         if op.get(pkg) != np_.get(pkg):
             out.append(CheckResult("tokenizer", f"package:{pkg}", "changed",
                                    f"{pkg} library {op.get(pkg)} -> {np_.get(pkg)} (informational; may explain encoding changes)",
