@@ -85,6 +85,8 @@ class EvalResults:
     cache: dict[str, int] = field(default_factory=lambda: {"hits": 0, "misses": 0})
     oracles: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    #: seconds spent on tokenizer-independent preparation (characters and words of the texts)
+    prep_s: float = 0.0
 
     def to_json(self) -> dict:
         return {
@@ -93,6 +95,7 @@ class EvalResults:
             "failures": self.failures,
             "tables": self.tables,
             "timings": self.timings,
+            "prep_s": round(self.prep_s, 3),
             "cache": self.cache,
             "oracles": self.oracles,
             "notes": self.notes,
@@ -218,11 +221,15 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
         detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
         raise TokenizerError(f"no tokenizer could be loaded ({detail})")
 
+    # Characters and words of each text once, for every tokenizer.
+    t = time.perf_counter()
     texts: dict[str, TextArrays] = {}
-
-    def arrays(src: TextSource) -> TextArrays:
+    for src in main_sources:
         if src.sha256 not in texts:
             texts[src.sha256] = text_arrays(src.texts)
+    results.prep_s = time.perf_counter() - t
+
+    def arrays(src: TextSource) -> TextArrays:
         return texts[src.sha256]
 
     tables: dict[str, list[dict]] = defaultdict(list)
