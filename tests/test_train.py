@@ -320,3 +320,13 @@ def test_cli_output_exists_without_force(text_file, tmp_path):
 def test_cli_missing_corpus(tmp_path):
     out = tmp_path / "out"
     assert_clean_failure(cli("bpe", "-c", tmp_path / "nope.txt", "-o", out), out, "nope.txt")
+
+
+def test_superbpe_replay_in_tokenizers_equals_replay_in_the_kernel(corpus):
+    from tokbench.train.superbpe import train_superbpe
+
+    c = cfg("superbpe", vocab_size=700, transition=500)
+    fast, info_fast = train_superbpe(corpus.texts, c, replay="tokenizers")
+    slow, info_slow = train_superbpe(corpus.texts, c, replay="kernel")
+    assert fast.to_str() == slow.to_str()
+    assert info_fast["stage2_symbols"] < info_slow["stage2_symbols"]
