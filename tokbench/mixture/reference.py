@@ -47,3 +47,22 @@ def pair_trajectory(words: Sequence[Sequence[int]], counts: Sequence[int], merge
         for s in w:
             tokens[s] += k
     return steps, tokens
+
+
+def train_bpe(words: Sequence[Sequence[int]], counts: Sequence[int], n_merges: int, first_id: int) -> list[tuple[int, int, int]]:
+    """Greedy BPE on integer words: merge the most frequent pair (ties: smallest pair) ``n_merges`` times.
+
+    >>> train_bpe([[0, 1, 0, 1]], [1], 2, 2)
+    [(0, 1, 2), (2, 2, 3)]
+    """
+    cur = [list(w) for w in words]
+    merges = []
+    for k in range(n_merges):
+        pairs = count_all_pairs(cur, counts)
+        if not pairs:
+            break
+        best = max(pairs.items(), key=lambda kv: (kv[1], (-kv[0][0], -kv[0][1])))[0]
+        c = first_id + k
+        merges.append((best[0], best[1], c))
+        cur = [apply_merge(w, best[0], best[1], c) for w in cur]
+    return merges

@@ -8,6 +8,7 @@ category, so pair ids mean the same thing across categories.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -116,16 +117,26 @@ def boundary_safe_split(merges: Sequence[tuple[str, str]], marker: str = "▁") 
     return True
 
 
-def _cut_before_markers(piece: str, marker: str) -> list[str]:
-    out, cur = [], ""
-    for ch in piece:
-        if ch == marker and cur and not cur.endswith(marker):
-            out.append(cur)
-            cur = ""
-        cur += ch
-    if cur:
-        out.append(cur)
-    return out
+_WORD_START = re.compile("(?<=[^▁])(?=▁)")
+
+
+def initial_symbol_ids(tok, chars, table: SymbolTable) -> dict[str, list[int]]:
+    """character -> ids of its starting symbols (itself, or its byte pieces when not in the vocabulary).
+
+    Every adapter maps a pre-token to starting symbols character by character, so one call on all the
+    distinct characters (some adapters copy the whole vocabulary per call) is cut back into characters:
+    a character gives either itself or one piece per UTF-8 byte.
+    """
+    chars = sorted(chars)
+    out_syms = tok.model_initial_symbols("".join(chars))
+    result, pos = {}, 0
+    for ch in chars:
+        n = 1 if pos < len(out_syms) and out_syms[pos] == ch else len(ch.encode("utf-8"))
+        result[ch] = [table.id(s) for s in out_syms[pos : pos + n]]
+        pos += n
+    if pos != len(out_syms):  # an adapter that does not work character by character: ask per character
+        result = {ch: [table.id(s) for s in tok.model_initial_symbols(ch)] for ch in chars}
+    return result
 
 
 def count_pretokens(tok, texts: Iterable[str], *, cut_markers: bool = False,
@@ -135,7 +146,7 @@ def count_pretokens(tok, texts: Iterable[str], *, cut_markers: bool = False,
     for text in texts:
         pieces = tok.model_pretokenize(text)
         if cut_markers:
-            pieces = [p for piece in pieces for p in (_cut_before_markers(piece, "▁") if len(piece) > 1 else (piece,))]
+            pieces = [p for piece in pieces for p in _WORD_START.split(piece)]
         counter.update(pieces)
         if advance is not None:
             advance(1)
@@ -147,12 +158,11 @@ def build_words(tok, texts: Sequence[str], table: SymbolTable, *, cut_markers: b
     """One category's sample as :class:`Words` over ``table`` (new starting symbols are added to it)."""
     counter = count_pretokens(tok, texts, cut_markers=cut_markers, advance=advance)
     n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    per_char = initial_symbol_ids(tok, {ch for piece in counter for ch in piece}, table)
     words, counts = [], []
-    initial = tok.model_initial_symbols
     for piece, c in counter.items():
-        syms = initial(piece)
-        if not syms:
-            continue
-        words.append([table.id(s) for s in syms])
-        counts.append(c)
+        ids = [s for ch in piece for s in per_char[ch]]
+        if ids:
+            words.append(ids)
+            counts.append(c)
     return Words.from_lists(words, counts, n_bytes)

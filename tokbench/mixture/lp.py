@@ -1,0 +1,451 @@
+"""The mixture LP of Hayase et al. (2024), solved by lazy row and column generation with HiGHS.
+
+Variables: alpha_i >= 0 with sum alpha_i = 1 (one per category), a slack v(t) >= 0 per merge step and a
+slack v_p >= 0 per pair. For every step t and every pair p other than the merged pair m(t)::
+
+    v(t) + v_p + sum_i alpha_i c_{i,m(t)}(t) >= sum_i alpha_i c_{i,p}(t)
+
+("with these weights the merged pair was the most frequent one, up to slack"); minimise
+sum_t v(t) + sum_p v_p. Counts are normalised per category by its pairs at step 1 (and scaled to pairs
+per million, :data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute tolerances fit them).
+
+There is a constraint for every (step, pair) -- billions for real tokenizers -- but few are ever tight.
+:func:`solve_lazy` starts with none, then repeatedly sweeps the trajectories with the current solution,
+keeps the weighted count W_p(t) = sum_i alpha_i c_{i,p}(t) of every pair in a max-heap updated only for
+the pairs a merge changed, pops the pairs above W_{m(t)}(t) + v(t) (the violated ones, most frequent
+first), adds them as rows (and their v_p / v(t) as new columns), and re-solves warm. When a sweep finds
+nothing violated the solution is optimal for the whole (truncated) LP. :func:`solve_full` builds every
+row at once, for tests on small instances.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+from numba import njit
+
+from tokbench.errors import TokbenchError, require
+from tokbench.mixture.config import SCALE
+from tokbench.mixture.paircount import PairIndex, Trajectory
+
+
+@dataclass
+class Problem:
+    """Everything the LP needs, as flat arrays.
+
+    n categories, T merge steps, P pairs (global ids).
+    scale:       (n,) float64, SCALE / pairs of category i at step 1 (its normaliser).
+    merge_pid:   (T,) int64, pair id of merge t, -1 when no category ever holds it.
+    merge_w:     (n, T) float64, scaled c_{i,m(t)}(t).
+    init_off:    (n+1,) int64 into init_pairs/init_counts.
+    ev_off:      (n, T+1) int64 absolute offsets into ev_pairs/ev_deltas (merge t of category i changes
+                 counts by events ev_off[i, t]:ev_off[i, t+1]).
+    """
+
+    n: int
+    T: int
+    P: int
+    scale: np.ndarray
+    merge_pid: np.ndarray
+    merge_w: np.ndarray
+    init_off: np.ndarray
+    init_pairs: np.ndarray
+    init_counts: np.ndarray
+    ev_off: np.ndarray
+    ev_pairs: np.ndarray
+    ev_deltas: np.ndarray
+
+    @staticmethod
+    def build(trajectories: Sequence[Trajectory], merges: np.ndarray, index: PairIndex) -> "Problem":
+        n, T = len(trajectories), merges.shape[0]
+        totals = np.array([max(tr.total_pairs, 1) for tr in trajectories], dtype=np.float64)
+        scale = SCALE / totals
+        merge_pid = np.array([index.get(a, b) for a, b, _ in merges], dtype=np.int64)
+        merge_w = np.stack([tr.merge_counts for tr in trajectories]).astype(np.float64) * scale[:, None]
+        init_off = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(tr.init_pairs) for tr in trajectories], out=init_off[1:])
+        ev_off = np.zeros((n, T + 1), dtype=np.int64)
+        base = 0
+        for i, tr in enumerate(trajectories):
+            ev_off[i] = tr.ev_offsets + base
+            base += tr.n_events
+        return Problem(
+            n, T, len(index), scale, merge_pid, merge_w, init_off,
+            np.concatenate([tr.init_pairs for tr in trajectories]).astype(np.int64),
+            np.concatenate([tr.init_counts for tr in trajectories]).astype(np.int64),
+            ev_off,
+            np.concatenate([tr.ev_pairs for tr in trajectories]).astype(np.int64),
+            np.concatenate([tr.ev_deltas for tr in trajectories]).astype(np.int64),
+        )
+
+    def counts_at(self, ts: np.ndarray, ps: np.ndarray) -> np.ndarray:
+        """(R, n) float64 scaled c_{i,p}(t) for the requested (t, p) rows."""
+        return _counts_at(ts.astype(np.int64), ps.astype(np.int64), self.P, self.init_off, self.init_pairs,
+                          self.init_counts, self.ev_off, self.ev_pairs, self.ev_deltas) * self.scale[None, :]
+
+
+@dataclass
+class LPResult:
+    """alpha: (n,) weights on normalised pair counts (sum 1); the byte proportions follow from them."""
+
+    alpha: np.ndarray
+    objective: float
+    rounds: int = 0
+    rows: int = 0
+    columns: int = 0
+    converged: bool = True
+    solve_seconds: float = 0.0
+    sweep_seconds: float = 0.0
+    simplex_iterations: int = 0
+    history: list = field(default_factory=list)
+
+    def stats(self) -> dict:
+        return {
+            "objective": self.objective,
+            "lp_resolves": self.rounds,
+            "constraints_added": self.rows,
+            "slack_columns_added": self.columns,
+            "converged": self.converged,
+            "simplex_iterations": self.simplex_iterations,
+            "solve_seconds": round(self.solve_seconds, 3),
+            "sweep_seconds": round(self.sweep_seconds, 3),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Numba: sweeps over the trajectories
+# ---------------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _heap_push(hv, hp, hq, n, v, p, q):
+    if n >= hv.shape[0]:
+        m = max(2 * hv.shape[0], 64)
+        hv2 = np.empty(m, dtype=hv.dtype)
+        hp2 = np.empty(m, dtype=hp.dtype)
+        hq2 = np.empty(m, dtype=hq.dtype)
+        hv2[:n] = hv[:n]
+        hp2[:n] = hp[:n]
+        hq2[:n] = hq[:n]
+        hv, hp, hq = hv2, hp2, hq2
+    i = n
+    while i > 0:
+        parent = (i - 1) >> 1
+        if hv[parent] >= v:
+            break
+        hv[i] = hv[parent]
+        hp[i] = hp[parent]
+        hq[i] = hq[parent]
+        i = parent
+    hv[i] = v
+    hp[i] = p
+    hq[i] = q
+    return hv, hp, hq, n + 1
+
+
+@njit(cache=True)
+def _heap_pop(hv, hp, hq, n):
+    """Remove the top entry (the caller has read it); returns the new size."""
+    n -= 1
+    if n == 0:
+        return 0
+    v = hv[n]
+    p = hp[n]
+    q = hq[n]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and hv[c + 1] > hv[c]:
+            c += 1
+        if hv[c] <= v:
+            break
+        hv[i] = hv[c]
+        hp[i] = hp[c]
+        hq[i] = hq[c]
+        i = c
+    hv[i] = v
+    hp[i] = p
+    hq[i] = q
+    return n
+
+
+@njit(cache=True)
+def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, ev_off, ev_pairs, ev_deltas,
+                per_step, eps):
+    """Sweep all steps with weights ``w`` (alpha_i * scale_i) and return the violated (t, p) rows, at most
+    ``per_step`` per step, largest weighted count first, with their violation."""
+    n = w.shape[0]
+    T = wm.shape[0]
+    W = np.zeros(P, dtype=np.float64)
+    ver = np.zeros(P, dtype=np.int64)
+    for i in range(n):
+        for j in range(init_off[i], init_off[i + 1]):
+            W[init_pairs[j]] += w[i] * init_counts[j]
+    hv = np.empty(max(P, 64), dtype=np.float64)
+    hp = np.empty(max(P, 64), dtype=np.int64)
+    hq = np.empty(max(P, 64), dtype=np.int64)
+    hn = 0
+    for p in range(P):
+        if W[p] > 1e-12:
+            hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, 0)
+    out_t = np.empty(1024, dtype=np.int64)
+    out_p = np.empty(1024, dtype=np.int64)
+    out_v = np.empty(1024, dtype=np.float64)
+    n_out = 0
+    back_p = np.empty(64, dtype=np.int64)
+    for t in range(T):
+        if t > 0:
+            for i in range(n):
+                wi = w[i]
+                for e in range(ev_off[i, t - 1], ev_off[i, t]):
+                    p = ev_pairs[e]
+                    W[p] += wi * ev_deltas[e]
+                    ver[p] += 1
+                    if W[p] > 1e-12:
+                        hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
+            if hn > 4 * P + 4096:
+                # Too many stale entries: rebuild from the live counts.
+                hn = 0
+                for p in range(P):
+                    if W[p] > 1e-12:
+                        hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
+        m = merge_pid[t]
+        thr = wm[t] + vt[t] + eps
+        found = 0
+        n_back = 0
+        while hn > 0 and found < per_step:
+            v = hv[0]
+            p = hp[0]
+            q = hq[0]
+            if q != ver[p]:
+                hn = _heap_pop(hv, hp, hq, hn)
+                continue
+            if v <= thr:
+                break
+            hn = _heap_pop(hv, hp, hq, hn)
+            if n_back >= back_p.shape[0]:
+                b2 = np.empty(2 * back_p.shape[0], dtype=np.int64)
+                b2[:n_back] = back_p[:n_back]
+                back_p = b2
+            back_p[n_back] = p
+            n_back += 1
+            viol = v - vp[p] - wm[t] - vt[t]
+            if p != m and viol > eps:
+                if n_out >= out_t.shape[0]:
+                    m2 = 2 * out_t.shape[0]
+                    a1 = np.empty(m2, dtype=np.int64)
+                    a2 = np.empty(m2, dtype=np.int64)
+                    a3 = np.empty(m2, dtype=np.float64)
+                    a1[:n_out] = out_t[:n_out]
+                    a2[:n_out] = out_p[:n_out]
+                    a3[:n_out] = out_v[:n_out]
+                    out_t, out_p, out_v = a1, a2, a3
+                out_t[n_out] = t
+                out_p[n_out] = p
+                out_v[n_out] = viol
+                n_out += 1
+                found += 1
+        for j in range(n_back):
+            p = back_p[j]
+            hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
+    return out_t[:n_out].copy(), out_p[:n_out].copy(), out_v[:n_out].copy()
+
+
+@njit(cache=True)
+def _counts_at(ts, ps, P, init_off, init_pairs, init_counts, ev_off, ev_pairs, ev_deltas):
+    """(R, n) raw counts c_{i,p}(t) for requested rows (any order)."""
+    R = ts.shape[0]
+    n = init_off.shape[0] - 1
+    out = np.zeros((R, n), dtype=np.float64)
+    order = np.argsort(ts, kind="mergesort")
+    cnt = np.zeros(P, dtype=np.int64)
+    for i in range(n):
+        cnt[:] = 0
+        for j in range(init_off[i], init_off[i + 1]):
+            cnt[init_pairs[j]] += init_counts[j]
+        step = 0
+        for r in order:
+            t = ts[r]
+            while step < t:
+                for e in range(ev_off[i, step], ev_off[i, step + 1]):
+                    cnt[ev_pairs[e]] += ev_deltas[e]
+                step += 1
+            out[r, i] = cnt[ps[r]]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# HiGHS
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _highs():
+    highspy = require("highspy", pip_name="highspy")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+    return highspy, h
+
+
+class _Model:
+    """The growing LP: alpha columns first, slack columns created on first use."""
+
+    def __init__(self, n: int):
+        self.highspy, self.h = _highs()
+        self.n = n
+        h = self.h
+        h.addCols(n, np.zeros(n), np.zeros(n), np.ones(n), 0, np.array([], np.int32), np.array([], np.int32), np.array([]))
+        h.addRows(1, np.array([1.0]), np.array([1.0]), n, np.array([0], np.int32), np.arange(n, dtype=np.int32), np.ones(n))
+        self.step_col: dict[int, int] = {}
+        self.pair_col: dict[int, int] = {}
+        self.n_cols = n
+        self.n_rows = 0
+        self.seen: set[tuple[int, int]] = set()
+
+    def _col(self, table: dict[int, int], key: int, new: list) -> int:
+        c = table.get(key)
+        if c is None:
+            c = table[key] = self.n_cols + len(new)
+            new.append(c)
+        return c
+
+    def add_rows(self, ts: np.ndarray, ps: np.ndarray, coef: np.ndarray) -> int:
+        """Rows v(t) + v_p + sum_i alpha_i coef[r, i] >= 0; returns how many were new."""
+        new_cols: list[int] = []
+        starts, idx, val = [], [], []
+        added = 0
+        for r in range(len(ts)):
+            key = (int(ts[r]), int(ps[r]))
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            ct = self._col(self.step_col, key[0], new_cols)
+            cp = self._col(self.pair_col, key[1], new_cols)
+            nz = np.nonzero(coef[r])[0]
+            starts.append(len(idx))
+            idx.extend(nz.tolist())
+            val.extend(coef[r, nz].tolist())
+            idx.extend((ct, cp))
+            val.extend((1.0, 1.0))
+            added += 1
+        if new_cols:
+            k = len(new_cols)
+            self.h.addCols(k, np.ones(k), np.zeros(k), np.full(k, np.inf), 0, np.array([], np.int32),
+                           np.array([], np.int32), np.array([]))
+            self.n_cols += k
+        if added:
+            self.h.addRows(added, np.zeros(added), np.full(added, np.inf), len(idx), np.array(starts, np.int32),
+                           np.array(idx, np.int32), np.array(val, np.float64))
+            self.n_rows += added
+        return added
+
+    def solve(self) -> tuple[np.ndarray, float]:
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status != self.highspy.HighsModelStatus.kOptimal:
+            raise TokbenchError(f"the mixture LP did not solve ({self.h.modelStatusToString(status)}); report this with the tokenizer and categories used")
+        x = np.asarray(self.h.getSolution().col_value)
+        return x, float(self.h.getInfo().objective_function_value)
+
+    def slacks(self, x: np.ndarray, T: int, P: int) -> tuple[np.ndarray, np.ndarray]:
+        vt = np.zeros(T)
+        vp = np.zeros(P)
+        for t, c in self.step_col.items():
+            vt[t] = x[c]
+        for p, c in self.pair_col.items():
+            vp[p] = x[c]
+        return vt, vp
+
+
+def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.ndarray:
+    """(R, n): c_{i,m(t)}(t) - c_{i,p}(t), scaled."""
+    return problem.merge_w[:, ts].T - problem.counts_at(ts, ps)
+
+
+def solve_lazy(problem: Problem, *, rows_per_step: int = 4, max_rounds: int = 500, tolerance: float = 1e-6,
+               advance: Callable[[int], None] | None = None) -> LPResult:
+    """Optimal alpha by simultaneous row and column generation (see the module docstring)."""
+    model = _Model(problem.n)
+    res = LPResult(alpha=np.full(problem.n, 1.0 / problem.n), objective=0.0, converged=False)
+    t_solve = t_sweep = 0.0
+    for rnd in range(max_rounds):
+        t0 = time.perf_counter()
+        x, obj = model.solve()
+        t_solve += time.perf_counter() - t0
+        alpha = np.clip(x[: problem.n], 0, None)
+        alpha /= alpha.sum()
+        vt, vp = model.slacks(x, problem.T, problem.P)
+        t0 = time.perf_counter()
+        ts, ps, viol = _violations(alpha * problem.scale, alpha @ problem.merge_w, vt, vp, problem.merge_pid,
+                                   problem.P, problem.init_off, problem.init_pairs, problem.init_counts,
+                                   problem.ev_off, problem.ev_pairs, problem.ev_deltas, rows_per_step, tolerance)
+        added = model.add_rows(ts, ps, _row_coefficients(problem, ts, ps)) if len(ts) else 0
+        t_sweep += time.perf_counter() - t0
+        res.history.append({"round": rnd + 1, "objective": obj, "violated": int(len(ts)),
+                            "max_violation": float(viol.max()) if len(viol) else 0.0, "rows": model.n_rows})
+        res.alpha, res.objective, res.rounds = alpha, obj, rnd + 1
+        if advance is not None:
+            advance(1)
+        if len(ts) == 0:
+            res.converged = True
+            break
+        if added == 0:
+            # Only rows already in the model look violated: HiGHS' tolerances, not a missing constraint.
+            res.converged = bool(viol.max() < 1e3 * tolerance)
+            break
+    res.rows, res.columns = model.n_rows, model.n_cols - problem.n
+    res.solve_seconds, res.sweep_seconds = t_solve, t_sweep
+    res.simplex_iterations = int(model.h.getInfo().simplex_iteration_count)
+    return res
+
+
+def all_rows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Every (t, p) with p != m(t) and some category holding p at step t (small instances only)."""
+    ts, ps = [], []
+    present = np.zeros((problem.T, problem.P), dtype=np.bool_)
+    for i in range(problem.n):
+        cnt = np.zeros(problem.P, dtype=np.int64)
+        lo, hi = problem.init_off[i], problem.init_off[i + 1]
+        np.add.at(cnt, problem.init_pairs[lo:hi], problem.init_counts[lo:hi])
+        for t in range(problem.T):
+            if t > 0:
+                a, b = problem.ev_off[i, t - 1], problem.ev_off[i, t]
+                np.add.at(cnt, problem.ev_pairs[a:b], problem.ev_deltas[a:b])
+            present[t] |= cnt > 0
+    for t in range(problem.T):
+        for p in np.nonzero(present[t])[0]:
+            if p != problem.merge_pid[t]:
+                ts.append(t)
+                ps.append(int(p))
+    return np.array(ts, dtype=np.int64), np.array(ps, dtype=np.int64)
+
+
+def solve_full(problem: Problem) -> LPResult:
+    """The whole LP at once (every constraint), for checking :func:`solve_lazy` on small instances."""
+    model = _Model(problem.n)
+    ts, ps = all_rows(problem)
+    if len(ts):
+        model.add_rows(ts, ps, _row_coefficients(problem, ts, ps))
+    t0 = time.perf_counter()
+    x, obj = model.solve()
+    alpha = np.clip(x[: problem.n], 0, None)
+    alpha /= alpha.sum()
+    return LPResult(alpha=alpha, objective=obj, rounds=1, rows=model.n_rows, columns=model.n_cols - problem.n,
+                    solve_seconds=time.perf_counter() - t0)
+
+
+def byte_proportions(alpha: np.ndarray, n_bytes: Sequence[int], total_pairs: Sequence[int]) -> np.ndarray:
+    """Weights on normalised pair counts -> shares of training bytes: alpha_i * bytes_i / pairs_i, renormalised.
+
+    >>> byte_proportions(np.array([0.5, 0.5]), [100, 100], [50, 100]).round(3).tolist()
+    [0.667, 0.333]
+    """
+    w = np.asarray(alpha, dtype=np.float64) * np.asarray(n_bytes, dtype=np.float64) / np.maximum(np.asarray(total_pairs, dtype=np.float64), 1)
+    s = w.sum()
+    return w / s if s > 0 else np.full(len(w), 1.0 / len(w))
