@@ -1,14 +1,122 @@
-"""`tokbench transplant` (being built; see the open issue)."""
+"""`tokbench transplant`: move a model onto a new tokenizer without training, and measure it in bits per byte."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
 import typer
 
-from tokbench.errors import TokbenchError
+from tokbench.cli.common import console, new_app, print_json, rich_table
+from tokbench.cli.progress import progress_bar, stage
+from tokbench.transplant.config import AUX_SPACES, METHODS, TransplantConfig
+
+_D = TransplantConfig()
+
+app = new_app(
+    "Move a model onto a new tokenizer (OMP, TokenAdapt heuristic, baselines) and measure it in bits per byte.",
+    default_command="run",
+)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("transplant", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def _placeholder(ctx: typer.Context):
-        """(not built yet)"""
-        raise TokbenchError("'tokbench transplant' is not built yet in this version")
+def _texts(spec: str, max_bytes: Optional[int]):
+    from tokbench.corpora import load_source
+
+    src = load_source(spec, max_bytes=max_bytes)
+    return src
+
+
+@app.command("run")
+def run(
+    model: str = typer.Argument(..., metavar="MODEL", help="HF model folder with safetensors (sharded or not) or a .gguf file."),
+    tokenizer: str = typer.Option(..., "--tokenizer", "-t", help="The new tokenizer: tokenizer.json, a folder holding one, or a reference name (llama3, qwen3, ...)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output HF model folder (written atomically)."),
+    method: str = typer.Option(_D.method, "--method", "-m", help=f"Estimator for new tokens: {', '.join(METHODS)}."),
+    k: int = typer.Option(_D.k, "--k", help="OMP sparsity: anchors per new token."),
+    donor: Optional[str] = typer.Option(None, "--donor", help="A model that already uses the NEW tokenizer: OMP finds coefficients in its embedding space (tokensurgeon)."),
+    aux: str = typer.Option(_D.aux, "--aux", help=f"String-embedding space without a donor: {', '.join(AUX_SPACES)} (minilm needs torch)."),
+    max_candidates: int = typer.Option(_D.max_candidates, "--max-candidates", help="OMP pre-screens each new token to this many most-correlated anchors on large vocabularies (0 = exact search)."),
+    old_tokenizer: Optional[str] = typer.Option(None, "--old-tokenizer", help="The model's own tokenizer when MODEL does not carry one."),
+    eval_spec: Optional[str] = typer.Option(None, "--eval", help="Corpus spec to measure original and transplanted bits per byte on, e.g. libreoffice:en-us@test."),
+    eval_bytes: str = typer.Option("50KB", "--eval-bytes", help="Cap on the evaluation text."),
+    seed: int = typer.Option(_D.seed, "--seed", help="Seed for --method random."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest (and evaluation) as JSON."),
+):
+    """Transplant MODEL onto a new tokenizer: shared tokens keep their rows, new ones are estimated.
+
+    Example: tokbench transplant SmolLM2-135M-Instruct.Q4_1.gguf --tokenizer llama3 --out runs/smol-llama3 --eval libreoffice:en-us@test
+    """
+    from tokbench.cli.common import parse_size
+    from tokbench.files import check_output_dir
+    from tokbench.transplant.run import export_hf, transplant, validate
+
+    cfg = TransplantConfig(method=method, k=k, aux=aux, max_candidates=max_candidates, seed=seed)
+    validate(cfg)
+    check_output_dir(out, force)
+    src = _texts(eval_spec, parse_size(eval_bytes)) if eval_spec else None
+    with progress_bar() as p:
+        man = transplant(model, tokenizer, out, cfg, donor=donor, old_tokenizer=old_tokenizer, force=force,
+                         stage=lambda d, n=None: stage(p, d, n))
+    counts = man["counts"]
+    result = {"manifest": man}
+    if not as_json:
+        console.print(f"[bold]{out}[/]: {counts['shared']:,} shared, {counts['new']:,} new ({method}), "
+                      f"{counts['special_matched']} specials matched by role/string, {counts['special_unmatched']} unmatched specials; "
+                      f"{'tied' if man['tied'] else 'untied'} head; {man['wall_time_s']:.1f} s")
+    if src is not None:
+        from tokbench.transplant.evaluate import evaluate_dir
+
+        model_path = Path(model)
+        tmp = None
+        if model_path.is_file():
+            tmp = Path(tempfile.mkdtemp(prefix="tokbench-orig-"))
+            export_hf(model, tmp / "orig")
+            model_path = tmp / "orig"
+        try:
+            rows = []
+            for label, d in (("original", model_path), ("transplanted", out)):
+                r = evaluate_dir(d, src.texts)
+                rows.append({"model": label, **r.as_dict()})
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        result["eval"] = {"text": src.label, "rows": rows}
+        if not as_json:
+            console.print(rich_table(rows, title=f"bits per byte on {src.label} ({rows[0]['bytes']:,} bytes)",
+                                     columns=["model", "bits_per_byte", "bits_per_token", "tokens", "bytes"]))
+    if as_json:
+        print_json(result)
+
+
+@app.command("eval")
+def eval_cmd(
+    model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="An HF model folder with its tokenizer (e.g. a transplant output)."),
+    text: str = typer.Option(..., "--text", help="Corpus spec or text file to measure on, e.g. turkish:tr@test."),
+    max_bytes: str = typer.Option("50KB", "--max-bytes", help="Cap on the text."),
+    context: int = typer.Option(1024, "--context", help="Window length in tokens (BOS included)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Bits per byte of MODEL_DIR on a text (per-token loss summed over the text / its UTF-8 bytes).
+
+    Example: tokbench transplant eval runs/smol-llama3 --text libreoffice:en-us@test
+    """
+    from tokbench.cli.common import parse_size
+    from tokbench.errors import InputNotFoundError
+    from tokbench.transplant.evaluate import evaluate_dir
+
+    if not (model_dir / "config.json").exists():
+        raise InputNotFoundError(f"{model_dir} is not an HF model folder (no config.json); give a transplant output or model folder")
+    src = _texts(text, parse_size(max_bytes))
+    r = evaluate_dir(model_dir, src.texts, context=context)
+    row = {"model": str(model_dir), "text": src.label, **r.as_dict()}
+    if as_json:
+        print_json(row)
+    else:
+        console.print(rich_table([row], columns=["model", "text", "bits_per_byte", "bits_per_token", "tokens", "bytes", "seconds"]))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="transplant")

@@ -27,7 +27,7 @@ class TransplantConfig:
     method: str = "omp"
     k: int = 64
     aux: str = "self"
-    max_candidates: int = 512
+    max_candidates: int = 256
     tau: float = 0.3
     w_global: float = 0.3
     top_k: int = 3

@@ -45,6 +45,7 @@ def load_model(model_dir: str | Path):
 
     from tokbench.tokenizer import load_tokenizer
 
+    transformers.utils.logging.disable_progress_bar()
     model = transformers.AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
     return model, load_tokenizer(model_dir)
 

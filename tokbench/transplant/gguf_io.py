@@ -62,10 +62,6 @@ def load_gguf(path: Path, progress=None) -> Checkpoint:
     arch = _field(reader, "general.architecture")
     if arch not in SUPPORTED_ARCHS:
         raise UnknownFormatError(f"{path}: GGUF architecture '{arch}' is not supported (supported: {', '.join(sorted(SUPPORTED_ARCHS))}); convert it to a Hugging Face folder first")
-    a = arch
-    n_head = int(_field(reader, f"{a}.attention.head_count"))
-    n_kv = int(_field(reader, f"{a}.attention.head_count_kv", n_head))
-    tensors: dict[str, Tensor] = {}
     for t in reader.tensors:
         qname = t.tensor_type.name
         if qname not in SUPPORTED_QUANTS:
@@ -73,6 +69,13 @@ def load_gguf(path: Path, progress=None) -> Checkpoint:
                 f"{path}: tensor {t.name} uses quantisation {qname}, which tokbench cannot dequantise "
                 f"(supported: {', '.join(sorted(SUPPORTED_QUANTS))}); use a Q8_0/Q4_K/F16 file instead"
             )
+    a = arch
+    for key in ("attention.head_count", "embedding_length", "block_count", "feed_forward_length"):
+        if _field(reader, f"{a}.{key}") is None:
+            raise CorruptFileError(f"{path}: GGUF metadata lacks {a}.{key}; is it a complete model file?")
+    n_head = int(_field(reader, f"{a}.attention.head_count"))
+    n_kv = int(_field(reader, f"{a}.attention.head_count_kv", n_head))
+    tensors: dict[str, Tensor] = {}
     for t in reader.tensors:
         name = _hf_name(t.name)
         if name is None:

@@ -124,12 +124,16 @@ def _omp_kernel(T, A, cand, k, eps, idx_out, coef_out):  # pragma: no cover - co
     for bi in prange(B):
         t = T[bi]
         C = np.empty((m, D), dtype=T.dtype)
+        used = np.zeros(m, dtype=np.bool_)
         for j in range(m):
-            C[j] = A[cand[bi, j]]
+            if cand[bi, j] < 0:
+                used[j] = True  # an empty slot
+                C[j] = 0.0
+            else:
+                C[j] = A[cand[bi, j]]
         r = t.copy()
         Q = np.zeros((k, D), dtype=T.dtype)
         Rm = np.zeros((k, k), dtype=T.dtype)
-        used = np.zeros(m, dtype=np.bool_)
         local = np.empty(k, dtype=np.int64)
         for step in range(k):
             best = -1
@@ -188,20 +192,27 @@ def screen_candidates(targets: np.ndarray, candidates: np.ndarray, m: int, *, bl
     """(B, m) int64: per target, the ``m`` candidates with the largest |<target, candidate>| (unordered)."""
     B = targets.shape[0]
     N = candidates.shape[0]
+    if m >= N:
+        return np.broadcast_to(np.arange(N, dtype=np.int64), (B, N)).copy()
     out = np.empty((B, m), dtype=np.int64)
     AT = np.ascontiguousarray(candidates.T)
     for lo in range(0, B, block):
-        s = np.abs(targets[lo : lo + block] @ AT)
-        out[lo : lo + block] = np.argpartition(-s, m - 1, axis=1)[:, :m] if m < N else np.arange(N)
+        s = targets[lo : lo + block] @ AT
+        np.abs(s, out=s)
+        out[lo : lo + block] = np.argpartition(s, N - m, axis=1)[:, N - m :]
     return out
 
 
-def batch_omp_screened(targets: np.ndarray, candidates: np.ndarray, k: int, m: int, *, eps: float = 1e-8,
-                       block: int = 4096, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """OMP restricted, per target, to its ``m`` most correlated candidates (exact when ``m >= N``).
+def batch_omp_screened(targets: np.ndarray, candidates: np.ndarray, k: int, m: int, *, refine: bool = True,
+                       eps: float = 1e-8, block: int = 4096,
+                       progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """OMP restricted, per target, to a screened set of candidates (exact when ``m >= N``).
 
-    targets: (B, D), candidates: (N, D). Returns indices (B, k) int64 into ``candidates`` and coefficients
-    (B, k) in the inputs' float dtype.
+    Pass 1 keeps the ``m`` candidates most correlated with the target. With ``refine``, pass 2 computes
+    the pass-1 residual, adds the ``m`` candidates most correlated with *it* to the k atoms pass 1 chose,
+    and runs OMP again on that union: atoms that only become relevant once the obvious ones are explained
+    (the ones a single screen misses) get their chance. targets: (B, D), candidates: (N, D).
+    Returns indices (B, k) int64 into ``candidates`` and coefficients (B, k) in the inputs' float dtype.
     """
     dtype = np.float64 if (targets.dtype == np.float64 or candidates.dtype == np.float64) else np.float32
     T = np.ascontiguousarray(targets, dtype=dtype)
@@ -213,14 +224,36 @@ def batch_omp_screened(targets: np.ndarray, candidates: np.ndarray, k: int, m: i
     coef = np.zeros((T.shape[0], k), dtype=dtype)
     for lo in range(0, T.shape[0], block):
         t = T[lo : lo + block]
-        cand = screen_candidates(t, A, m) if m < N else np.broadcast_to(np.arange(N, dtype=np.int64), (t.shape[0], N)).copy()
-        _omp_kernel(t, A, cand, k, eps, idx[lo : lo + block], coef[lo : lo + block])
+        cand = screen_candidates(t, A, m)
+        bi, bc = idx[lo : lo + block], coef[lo : lo + block]
+        _omp_kernel(t, A, cand, k, eps, bi, bc)
+        if refine and m < N:
+            resid = t - np.einsum("bk,bkd->bd", bc, A[bi])
+            extra = screen_candidates(resid, A, m)
+            # union of pass-1 atoms and residual-screened candidates; duplicates are harmless (an atom
+            # already chosen has no residual correlation left, so it is never picked twice usefully)
+            cand2 = np.concatenate([bi, extra], axis=1)
+            cand2 = _dedupe_rows(cand2)
+            _omp_kernel(t, A, cand2, k, eps, bi, bc)
         if progress:
             progress(t.shape[0])
     return idx, coef
 
 
-def omp(targets: np.ndarray, candidates: np.ndarray, k: int, max_candidates: int = 512,
+def _dedupe_rows(c: np.ndarray) -> np.ndarray:
+    """(B, m) ids with repeats within a row replaced by -1 (the kernel skips negative ids).
+
+    >>> _dedupe_rows(np.array([[3, 1, 3]])).tolist()
+    [[-1, 1, 3]]
+    """
+    c = np.sort(c, axis=1)
+    dup = np.zeros(c.shape, dtype=bool)
+    dup[:, 1:] = c[:, 1:] == c[:, :-1]
+    c[dup] = -1
+    return c
+
+
+def omp(targets: np.ndarray, candidates: np.ndarray, k: int, max_candidates: int = 256,
         progress: Callable[[int], None] | None = None, exact_budget: float = 2e11) -> tuple[np.ndarray, np.ndarray]:
     """OMP as the transplant uses it: exact when B*N*D*k is within ``exact_budget`` multiply-adds or
     ``max_candidates`` is 0, otherwise screened to ``max_candidates`` per target."""

@@ -242,6 +242,9 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
         write_json_atomic(tmp / "generation_config.json", {k: v for k, v in gen.items() if v is not None})
         manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
         write_json_atomic(tmp / MANIFEST_NAME, manifest)
+    gguf_tmp = getattr(old, "_gguf_tmp", None)
+    if gguf_tmp is not None:
+        shutil.rmtree(gguf_tmp, ignore_errors=True)
     return manifest
 
 
