@@ -204,3 +204,12 @@ def test_tokenizer_view_from_cache_loads_the_real_one_only_to_encode(tiny_texts,
     other = build_hf_bpe(tiny_texts[:3], tmp_path)
     assert not isinstance(load_tokenizer_cached(other), TokenizerView)
     assert load_tokenizer(other).fingerprint() != real.fingerprint()
+
+
+@pytest.mark.parametrize("module", ["kernels", "text", "unicode", "compression", "premium", "coverage", "lexicon", "report", "evaluation"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    m = importlib.import_module(f"tokbench.metrics.{module}")
+    assert doctest.testmod(m, optionflags=doctest.ELLIPSIS).failed == 0

@@ -6,7 +6,7 @@ more metric or one more tokenizer never re-encodes what was encoded before. Shar
 and demo.
 
 >>> enc = encode(tok, source)              # doctest: +SKIP
->>> enc = encode(tok, source, use_cache=False)   # always re-encode, never write
+>>> enc = encode(tok, source, use_cache=False)   # doctest: +SKIP
 """
 
 from __future__ import annotations

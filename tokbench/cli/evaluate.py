@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from tokbench.cli.common import console, err_console, fail, parse_size, print_json, rich_table
-from tokbench.metrics.evaluate import METRICS, EvalConfig
+from tokbench.metrics.evaluation import METRICS, EvalConfig
 
 _D = EvalConfig()
 
@@ -55,6 +55,7 @@ def evaluate_cmd(
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.metrics import evaluate, parse_metrics
+    from tokbench.metrics.evaluation import portable_path
     from tokbench.metrics.report import write_report
     from tokbench.provenance import run_manifest
 
@@ -79,9 +80,10 @@ def evaluate_cmd(
 
         res = evaluate(tokenizers, config, stage=stage)
 
-    command_line = "tokbench evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "tokbench evaluate " + " ".join(tokenizers)
+    args = sys.argv[2:] if sys.argv[1:2] == ["evaluate"] else list(tokenizers)
+    command_line = "tokbench evaluate " + " ".join(shlex.quote(portable_path(a)) for a in args)
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()}
-    params["tokenizers"] = list(tokenizers)
+    params["tokenizers"] = [portable_path(t) for t in tokenizers]
     manifest = run_manifest("evaluate", params, res.inputs, started=started,
                             extra={"command_line": command_line, "tokenizers": res.tokenizers, "failures": res.failures,
                                    "cache": res.cache, "oracles": res.oracles})

@@ -7,6 +7,6 @@ fallback, vocabulary utilisation and scripts). :mod:`kernels` holds the Numba co
 :mod:`reference` its slow twins; :func:`evaluate` runs everything over tokenizers and corpora.
 """
 
-from tokbench.metrics.evaluate import METRICS, EvalConfig, EvalResults, evaluate, parse_metrics
+from tokbench.metrics.evaluation import METRICS, EvalConfig, EvalResults, evaluate, parse_metrics
 
 __all__ = ["METRICS", "EvalConfig", "EvalResults", "evaluate", "parse_metrics"]

@@ -167,7 +167,7 @@ def classify_tokens(cp_class, tok_cp_offsets, n_common, mixed, empty):
     (the lowest neutral class present wins). A token with two different non-neutral classes gets ``mixed``;
     a token with no characters gets ``empty``.
 
-    >>> classify_tokens(np.array([0, 3, 3, 4, 0]), np.array([0, 3, 5, 5]), 2, 9, 8).tolist()
+    >>> classify_tokens(np.array([0, 3, 3, 4, 5]), np.array([0, 3, 5, 5]), 2, 9, 8).tolist()
     [3, 9, 8]
     """
     n = tok_cp_offsets.shape[0] - 1

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from tokbench.files import write_json_atomic, write_text_atomic
-from tokbench.metrics.evaluate import EvalResults
+from tokbench.metrics.evaluation import EvalResults
 from tokbench.report import grouped_bar_chart, markdown_table, write_table
 from tokbench.report.plots import pyplot, save_figure
 
