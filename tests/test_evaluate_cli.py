@@ -106,7 +106,7 @@ def test_second_run_uses_the_cache(corpora, toks, tmp_path):
 def test_tr_metric_with_wordfreq_oracle(corpora, toks, tmp_path):
     pytest.importorskip("wordfreq")
     r = _run(toks[0], "--metrics", "tr", "--tr-corpus", "turkish@test", "--tr-corpus", "par:de@test",
-             "--oracle", "tr=wordfreq",
+             "--oracle", "tr=wordfreq", "--oracle", "de=wordfreq",
              "--out", str(tmp_path / "tr"), "--json")
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)["tables"]["tr"]

