@@ -15,9 +15,10 @@ from tokbench.report.plots import pyplot, save_figure
 #: Languages shown in the premium bar chart and markdown table when the corpus has them (UDHR codes and
 #: LibreOffice codes); every language is in premium.csv.
 SHOWCASE = (
-    "deu_1996", "deu", "de", "fra", "fr", "spa", "es", "tur", "tr", "rus", "ru", "pol", "pl", "ell", "el",
-    "cmn_hans", "zh-cn", "jpn", "ja", "kor", "ko", "vie", "vi", "hin", "hi", "arb", "heb", "pes", "tha",
-    "khm", "km", "mya", "amh", "swh", "yor", "zul", "fin", "fi", "hun", "hu", "eus", "eu", "dz",
+    "deu_1996", "de", "fra", "fr", "spa", "es", "tur", "tr", "rus", "ru", "ukr", "pol", "pl", "ell_monotonic", "el",
+    "fin", "fi", "hun", "hu", "eus", "eu", "ind", "id", "vie", "vi", "cmn_hans", "zh-cn", "jpn", "ja", "kor", "ko",
+    "hin", "hi", "ben", "tam", "arb", "heb", "pes_1", "hye", "kat", "tha", "khm", "km", "mya", "dzo", "dz", "amh",
+    "swh", "yor", "zul",
 )
 
 
