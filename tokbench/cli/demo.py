@@ -1,14 +1,58 @@
-"""`tokbench demo` (being built; see the open issue)."""
+"""`tokbench demo`: the main job on the bundled corpora, in one command and one report."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
 import typer
 
-from tokbench.errors import TokbenchError
+from tokbench.cli.common import console
+
+
+def _is_demo_output(path: Path) -> bool:
+    try:
+        return json.loads((path / "manifest.json").read_text("utf-8")).get("command") == "demo"
+    except (OSError, ValueError):
+        return False
+
+
+def demo_cmd(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default: reports/demo, or reports/demo-quick with --quick)."),
+    quick: bool = typer.Option(False, "--quick", help="Smaller vocabularies and samples: the same steps in about a minute."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace --out even if it is not an earlier demo report."),
+):
+    """Run the whole workbench on the bundled corpora, offline: train bpe, superbpe, char-bpe and unigram
+    on a known multilingual mixture; evaluate them beside the reference tokenizers in the cache; infer the
+    BPE's training mixture (the truth is shown beside it); write a regression baseline and check it; and,
+    with the model extra and SmolLM2 present, transplant SmolLM2 onto the BPE. One markdown report with
+    tables and PNG plots.
+
+    Examples:
+      [bold]tokbench demo --quick[/]
+      [bold]tokbench demo --out /tmp/demo[/]
+    """
+    from tokbench.cli.progress import progress_bar
+    from tokbench.demo import DemoConfig, run_demo
+    from tokbench.files import atomic_dir
+
+    out = out or Path("reports/demo-quick" if quick else "reports/demo")
+    # Re-running the demo refreshes its own earlier report; anything else needs --force.
+    replace = force or (out.exists() and _is_demo_output(out))
+    started = time.perf_counter()
+    with atomic_dir(out, force=replace) as tmp, progress_bar() as progress:
+        @contextlib.contextmanager
+        def stage(description: str, total: int | None = None):
+            task = progress.add_task(description, total=total)
+            yield lambda n=1: progress.advance(task, n)
+            progress.update(task, completed=total or 1, total=total or 1)
+
+        run_demo(DemoConfig(quick=quick), tmp, log=lambda s: console.print(f"[dim]·[/] {s}"), progress=stage)
+    console.print(f"[bold green]demo finished[/] in {time.perf_counter() - started:.0f} s: report at [bold]{out / 'report.md'}[/]")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("demo", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def _placeholder(ctx: typer.Context):
-        """(not built yet)"""
-        raise TokbenchError("'tokbench demo' is not built yet in this version")
+    app.command("demo")(demo_cmd)
