@@ -2,7 +2,8 @@
 
 bits per byte = (sum over predicted tokens of -log2 p(token | context)) / (UTF-8 bytes of the text).
 
-Convention: every document is encoded with the model's own tokenizer (no special tokens added) and cut
+Convention: the documents of a text are joined with newlines into one stream (the newlines count as
+bytes; ``join=None`` keeps them apart). Every document is encoded with the model's own tokenizer (no special tokens added) and cut
 into windows of at most ``context - 1`` tokens; each window is fed as [BOS] + window, so every content
 token — the first included — is predicted, and the BOS itself is never scored. Windows do not overlap (a
 window's first tokens see less context than a sliding window would give: a slight overestimate, equal for
@@ -65,9 +66,17 @@ def windows(ids_per_doc: Sequence[Sequence[int]], bos: int, context: int) -> lis
 
 
 def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024, batch_tokens: int = 2048,
-                  progress: Callable[[int], None] | None = None) -> BitsPerByte:
-    """Sum of per-token negative log-likelihoods (bits) over ``texts`` / their UTF-8 bytes."""
+                  join: str | None = "\n", progress: Callable[[int], None] | None = None) -> BitsPerByte:
+    """Sum of per-token negative log-likelihoods (bits) over ``texts`` / their UTF-8 bytes.
+
+    ``join``: documents are joined with this separator into one stream (its bytes count too), so short
+    paragraphs are scored with the preceding text as context, as in wikitext-style evaluation; None scores
+    every document on its own (each then starts from BOS alone, which costs far more bits on short lines).
+    """
     import torch
+
+    if join is not None:
+        texts = [join.join(t for t in texts if t)]
 
     t0 = time.perf_counter()
     cfg = model.config
@@ -115,7 +124,7 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024
     return BitsPerByte(bits / n_bytes, bits / max(n_tok, 1), n_tok, n_bytes, len(texts), round(time.perf_counter() - t0, 2))
 
 
-def evaluate_dir(model_dir: str | Path, texts: Sequence[str], *, context: int = 1024,
+def evaluate_dir(model_dir: str | Path, texts: Sequence[str], *, context: int = 1024, join: str | None = "\n",
                  progress: Callable[[int], None] | None = None) -> BitsPerByte:
     model, tok = load_model(model_dir)
-    return bits_per_byte(model, tok, texts, context=context, progress=progress)
+    return bits_per_byte(model, tok, texts, context=context, join=join, progress=progress)
