@@ -111,7 +111,7 @@ def test_heuristic_by_hand():
     w = np.exp(((a + 0.5) / 2) / 0.3)
     w /= w.sum()
     local = w[0] * E[0] + w[1] * E[1]
-    # global: top-2 by cosine are id 0 (1.0) and id 2 (0.7071); id 1 (0.0) is not above the 0 threshold
+    # global: top-2 by cosine are id 0 (1.0) and id 2 (0.7071), both above the 0.6 threshold
     g = np.exp(np.array([1.0, 2 ** -0.5]) / 0.3)
     g /= g.sum()
     glob = g[0] * E[0] + g[1] * E[2]

@@ -21,6 +21,7 @@ class TransplantConfig:
     max_candidates: OMP pre-screens each target's anchors to the ``max_candidates`` most correlated ones
              when the exact search would be too large for a CPU (0 = always exact). See ``omp.py``.
     tau, w_global, top_k: TokenAdapt's temperature, global-estimate weight and global neighbours.
+    threshold: global neighbours count only with cosine similarity >= this (TokenAdapt's default 0.6).
     seed:    for 'random' (and nothing else).
     """
 
@@ -31,4 +32,5 @@ class TransplantConfig:
     tau: float = 0.3
     w_global: float = 0.3
     top_k: int = 3
+    threshold: float = 0.6
     seed: int = 0

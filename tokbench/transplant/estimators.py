@@ -107,7 +107,7 @@ def top_k_similar(queries: np.ndarray, keys: np.ndarray, k: int, *, allowed: np.
 
 def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars: np.ndarray, token_chars: np.ndarray,
               phi_new: np.ndarray, phi_old: np.ndarray, *, tau: float = 0.3, w_global: float = 0.3, top_k: int = 3,
-              threshold: float = 0.0, allowed: np.ndarray | None = None,
+              threshold: float = 0.6, allowed: np.ndarray | None = None,
               progress: Callable[[int], None] | None = None) -> np.ndarray:
     """TokenAdapt hybrid estimate, (B, D).
 
@@ -117,7 +117,7 @@ def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars:
     phi_old:      (V, Da) auxiliary embedding of each old token's string.
 
     local:  a_j = softmax_j cos(phi(s), phi(s_j)); l_j = len(s_j)/len(s); w_j = softmax_j(((a_j+l_j)/2)/tau).
-    global: the top_k old tokens by cos(phi(s), phi(t)) with similarity above ``threshold``,
+    global: the top_k old tokens by cos(phi(s), phi(t)) with similarity >= ``threshold`` (TokenAdapt: 0.6),
             weighted by softmax(sim/tau). Tokens with no local piece use global only, and vice versa.
     """
     B = len(offsets) - 1
@@ -133,7 +133,7 @@ def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars:
     has_local = lengths > 0
 
     gidx, gsim = top_k_similar(phi_new, phi_old, top_k, allowed=allowed, progress=progress)
-    keep = gsim > threshold
+    keep = gsim >= threshold
     logits = np.where(keep, gsim / tau, -np.inf).astype(np.float64)
     mx = logits.max(axis=1, keepdims=True)
     has_global = np.isfinite(mx[:, 0])

