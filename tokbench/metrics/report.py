@@ -9,7 +9,7 @@ import numpy as np
 
 from tokbench.files import write_json_atomic, write_text_atomic
 from tokbench.metrics.evaluation import EvalResults
-from tokbench.report import grouped_bar_chart, markdown_table, write_table
+from tokbench.report import grouped_bar_chart, markdown_table, write_table  # noqa: F401
 from tokbench.report.plots import pyplot, save_figure
 
 #: Languages shown in the premium bar chart and markdown table when the corpus has them (UDHR codes and
@@ -45,6 +45,40 @@ def _series(rows: Sequence[dict], value: str, groups: list[str], skip=lambda r: 
     return {c: [cell.get((g, c), np.nan) for g in groups] for c in cols}
 
 
+def heatmap(path: Path, rows: list[str], cols: list[str], values: np.ndarray, *, title: str, fmt: str = "{:.2f}",
+            log: bool = False, reverse: bool = False) -> Path:
+    """Languages (rows) x tokenizers (columns), each cell coloured and annotated; NaN cells left blank.
+
+    values: (len(rows), len(cols)) float. ``reverse`` colours high values as good (green).
+    """
+    from matplotlib.colors import LogNorm, Normalize
+
+    plt = pyplot()
+    v = np.asarray(values, dtype=float)
+    finite = v[np.isfinite(v)]
+    fig, ax = plt.subplots(figsize=(1.5 + 0.95 * len(cols), 1.2 + 0.24 * len(rows)))
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        norm = LogNorm(vmin=max(lo, 1e-6), vmax=max(hi, lo * 1.01)) if log and lo > 0 else Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+        cmap = plt.get_cmap("RdYlGn" if reverse else "RdYlGn_r").copy()
+        cmap.set_bad("white")
+        ax.imshow(np.ma.masked_invalid(v), aspect="auto", cmap=cmap, norm=norm)
+        for i in range(v.shape[0]):
+            for j in range(v.shape[1]):
+                if np.isfinite(v[i, j]):
+                    ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=6.5)
+    ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.set_title(title, fontsize=9)
+    return save_figure(fig, path)
+
+
+def _matrix(rows: Sequence[dict], value: str, groups: list[str], skip=lambda r: False) -> tuple[list[str], np.ndarray]:
+    series = _series(rows, value, groups, skip)
+    cols = list(series)
+    return cols, np.array([series[c] for c in cols], dtype=float).T
+
+
 def box_plot(path: Path, data: dict[str, Sequence[float]], *, title: str, ylabel: str, log: bool = False, hline: float | None = None) -> Path:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(5, 0.8 * len(data) + 2), 4))
@@ -69,23 +103,25 @@ def write_plots(res: EvalResults, out: Path) -> list[str]:
     comp = t.get("compression", [])
     if comp:
         groups = list(dict.fromkeys(r["lang"] for r in comp))
-        grouped_bar_chart(out / "bytes_per_token.png", groups, _series(comp, "bytes_per_token", groups),
-                          title="Bytes per token (higher = more compression)", ylabel="UTF-8 bytes / token")
+        cols, m = _matrix(comp, "bytes_per_token", groups)
+        heatmap(out / "bytes_per_token.png", groups, cols, m, reverse=True,
+                title="UTF-8 bytes per token (higher = more compression)")
         made.append("bytes_per_token.png")
     fert = [r for r in t.get("fertility", []) if r.get("fertility") is not None]
     if fert:
         groups = list(dict.fromkeys(r["lang"] for r in fert))
-        grouped_bar_chart(out / "fertility.png", groups, _series(fert, "fertility", groups),
-                          title="Fertility: tokens per word (lower = fewer splits)", ylabel="tokens / word", hline=1.0)
+        cols, m = _matrix(fert, "fertility", groups)
+        heatmap(out / "fertility.png", groups, cols, m,
+                title="Fertility: tokens per word (lower = fewer splits; unspaced scripts left out)")
         made.append("fertility.png")
     prem = t.get("premium", [])
     if prem:
         flagged = lambda r: r["flagged_unk"]  # noqa: E731
         langs = list(dict.fromkeys(r["lang"] for r in prem))
-        show = [l for l in SHOWCASE if l in langs] or langs[:30]
-        grouped_bar_chart(out / "premium.png", show, _series(prem, "premium", show, flagged),
-                          title=f"Token premium vs {prem[0]['reference']} ({prem[0]['corpus']})", ylabel="tokens(L) / tokens(ref)",
-                          hline=1.0, log=True)
+        show = [l for l in SHOWCASE if l in langs] or langs[:40]
+        cols, m = _matrix(prem, "premium", show, flagged)
+        heatmap(out / "premium.png", show, cols, m, log=True,
+                title=f"Token premium vs {prem[0]['reference']} on {prem[0]['corpus']} (tokens(L) / tokens(ref); blank = UNK > 10%)")
         made.append("premium.png")
         if len(langs) > len(show):
             data = {}
@@ -218,7 +254,10 @@ def write_report(res: EvalResults, out: Path, manifest: dict) -> dict[str, Path]
     if res.failures:
         write_table(out, "failures", res.failures)
     plots = write_plots(res, out)
-    write_json_atomic(out / "results.json", res.to_json())
+    # Every table already has its own JSON file: results.json names them instead of repeating them.
+    slim = res.to_json()
+    slim["tables"] = {name: f"{name}.json" for name, rows in res.tables.items() if rows}
+    write_json_atomic(out / "results.json", slim)
     write_json_atomic(out / "manifest.json", manifest)
     write_text_atomic(out / "report.md", render_markdown(res, manifest, plots))
     return {"report": out / "report.md"}
