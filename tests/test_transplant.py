@@ -333,6 +333,14 @@ def test_cli_transplant_and_eval(tiny, tmp_path):
     res = runner.invoke(app, ["transplant", "eval", str(out), "--text", str(txt), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["bits_per_byte"] > 0
+    # --eval: original and transplanted side by side
+    res = runner.invoke(app, ["transplant", str(tiny["untied"]), "-t", str(tiny["new_tok"]), "-o", str(tmp_path / "ev"),
+                              "--method", "heuristic", "--eval", str(txt), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["eval"]["rows"]
+    assert [r["model"] for r in rows] == ["original", "transplanted"] and all(r["bits_per_byte"] > 0 for r in rows)
+    # eval of a folder that is not a model
+    _one_error_line(runner.invoke(app, ["transplant", "eval", str(tmp_path), "--text", str(txt)]))
 
 
 def test_cli_bad_inputs(tiny, tmp_path):
