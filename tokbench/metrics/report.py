@@ -60,8 +60,7 @@ def heatmap(path: Path, rows: list[str], cols: list[str], values: np.ndarray, *,
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         norm = LogNorm(vmin=max(lo, 1e-6), vmax=max(hi, lo * 1.01)) if log and lo > 0 else Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
-        cmap = plt.get_cmap("RdYlGn" if reverse else "RdYlGn_r").copy()
-        cmap.set_bad("white")
+        cmap = plt.get_cmap("RdYlGn" if reverse else "RdYlGn_r").with_extremes(bad="white")
         ax.imshow(np.ma.masked_invalid(v), aspect="auto", cmap=cmap, norm=norm)
         for i in range(v.shape[0]):
             for j in range(v.shape[1]):
