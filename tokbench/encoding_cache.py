@@ -114,6 +114,20 @@ def tokenizer_files(spec: str) -> list[Path] | None:
     return None
 
 
+#: Bump when the cached vocabulary facts change shape.
+INFO_VERSION = 2
+
+
+def describe(tok) -> dict:
+    """``tok.describe()`` plus, for tokenizers tokbench trained, what they were trained on."""
+    info = tok.describe()
+    man = getattr(tok, "tokbench_manifest", None)
+    if man and "trained" not in info:
+        specs = sorted({i.get("spec", "?") for i in man.get("inputs", [])})
+        info["trained"] = f"tokbench {man.get('kind', '?')} on {', '.join(specs)}"
+    return info
+
+
 def tokenizer_key(spec: str) -> str | None:
     """sha256 of the spec string and the bytes of the files it names (None: not a file-backed spec)."""
     from tokbench.files import sha256_file
@@ -121,7 +135,7 @@ def tokenizer_key(spec: str) -> str | None:
     files = tokenizer_files(spec)
     if not files:
         return None
-    h = hashlib.sha256(f"v{CACHE_VERSION}\0{spec}".encode())
+    h = hashlib.sha256(f"v{CACHE_VERSION}.{INFO_VERSION}\0{spec}".encode())
     for f in files:
         h.update(f"\0{f.name}\0{sha256_file(f)}".encode())
     return h.hexdigest()[:40]
@@ -184,7 +198,7 @@ def _save_info(key: str, tok: Tokenizer) -> None:
     offsets = np.zeros(len(tb) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     meta = {"name": tok.name, "source": tok.source, "format": tok.format, "model_kind": tok.model_kind,
-            "vocab_size": tok.vocab_size, "unk_id": tok.unk_id, "fingerprint": tok.fingerprint(), "describe": tok.describe()}
+            "vocab_size": tok.vocab_size, "unk_id": tok.unk_id, "fingerprint": tok.fingerprint(), "describe": describe(tok)}
     buf = io.BytesIO()
     np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
              byte_mask=np.asarray(tok.byte_token_mask, dtype=np.bool_),

@@ -116,7 +116,8 @@ def choices(config: EvalConfig) -> dict[str, str]:
                    f"of L reported and pairs above {UNK_FLAG_THRESHOLD:.0%} UNK flagged (and left out of plots and summaries)",
         "tr": "%TR = share of token strings that are valid words, %Pure = share that are a root or a morpheme; each used "
               "id decoded alone, whitespace stripped (word-start markers are spaces), tokens of only whitespace, "
-              "punctuation or symbols skipped; 'types' = over distinct token strings (as published), "
+              "punctuation or symbols skipped; a token spanning several words (SuperBPE) is judged as one string; "
+              "'types' = over distinct token strings (as published), "
               "'occurrences' = weighted by how often each token occurs; the oracle column names who judged",
         "coverage": "UNK rate over tokens; byte-token rate = tokens that are <0xNN> fallback pieces or byte-level tokens "
                     "that are not a whole character; chars needing UNK/bytes = characters whose bytes a UNK or byte token "
@@ -265,7 +266,7 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
         unk_mask, _ = flag_mask(V, tok.unk_id, byte_mask)
         byte_only = np.zeros(V, dtype=np.bool_)
         byte_only[: min(V, len(byte_mask))] = byte_mask[:V]
-        info = tok.describe()
+        info = encoding_cache.describe(tok)
         info["source"] = portable_path(str(info.get("source", "")))
         info["unk_id"] = tok.unk_id
         results.tokenizers.append(info)

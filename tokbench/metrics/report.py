@@ -159,8 +159,13 @@ def render_markdown(res: EvalResults, manifest: dict, plots: list[str]) -> str:
              f"{manifest.get('created')}). Metric definitions follow the papers cited per section; every choice is stated "
              "next to its numbers. Full tables are in the CSV/JSON files beside this report.")
     L += ["", "## Tokenizers", ""]
-    L.append(markdown_table([{k: d.get(k) for k in ("name", "format", "model", "vocab_size", "special_tokens", "lossless", "unk_id", "fingerprint")}
-                             for d in res.tokenizers]))
+    cols = ("name", "format", "model", "vocab_size", "special_tokens", "lossless", "unk_id", "fingerprint", "trained")
+    L.append(markdown_table([{k: d.get(k) for k in cols} for d in res.tokenizers]))
+    trained = [d for d in res.tokenizers if d.get("trained")]
+    if trained:
+        L += ["", "Tokenizers trained by tokbench are measured in-domain wherever the evaluation corpus shares its "
+              "source with their training corpus (e.g. LibreOffice test vs LibreOffice train): compare them with the "
+              "published tokenizers with that in mind."]
     if res.failures:
         L += ["", "**Failed to load** (left out of every table; the command exits with code 1):", ""]
         L.append(markdown_table(res.failures))
