@@ -79,9 +79,11 @@ def test_superbpe_stage1_equals_plain_bpe(corpus, superbpe):
     assert superbpe.vocab_size == 700 and superbpe.info["stage2_merges"] == 200
 
 
-def test_superbpe_encoding_replays_its_merges(superbpe):
+def test_superbpe_encoding_replays_its_merges(superbpe, tmp_path):
     """Stock tokenizers' encoding of the saved model == applying the merges in order ourselves."""
-    tok = superbpe.tokenizer
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(superbpe.save(tmp_path / "sup") / "tokenizer.json"))
     vocab = tok.get_vocab()
     merges = [(vocab[a], vocab[b], vocab[a + b]) for a, b in merges_of(tok)]
     for text in synthetic_lines(40, seed=99) + ["Merhaba dünya: 1234567 the cat sat on the mat."]:
@@ -176,7 +178,7 @@ def test_every_kind_saves_loads_and_round_trips(kind, corpus, tmp_path, tiny_tex
     assert tok.lossless == (kind not in ("unigram", "wordpiece"))
 
 
-@pytest.mark.parametrize("kind", ["bpe", "superbpe", "char", "sp-unigram", "wordpiece"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_transformers_loads_the_output(kind, corpus, tmp_path, tiny_texts):
     transformers = pytest.importorskip("transformers")
     res = train(cfg(kind, vocab_size=VOCAB.get(kind, 600), transition=450), [corpus])
@@ -186,8 +188,31 @@ def test_transformers_loads_the_output(kind, corpus, tmp_path, tiny_texts):
     for text in tiny_texts:
         ids = res.tokenizer.encode(text, add_special_tokens=False).ids
         assert auto.encode(text, add_special_tokens=False) == ids == fast.encode(text, add_special_tokens=False)
-        if kind not in ("wordpiece",):
+        if kind not in ("wordpiece", "unigram"):  # not lossless
             assert auto.decode(ids) == text
+
+
+def bundled_test_text() -> list[str]:
+    """A slice of the bundled test splits (several scripts and code), when the corpora are present."""
+    from tokbench.corpora import load_sources
+    from tokbench.errors import TokbenchError
+
+    try:
+        srcs = load_sources("libreoffice:en-us,de,tr,ru,ja,zh-cn,hi,km@test") + load_sources("code@test")
+    except TokbenchError:
+        pytest.skip("bundled corpora not built")
+    return [t for s in srcs for t in s.texts[:40]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_lossless_kinds_round_trip_the_bundled_test_text(kind, corpus):
+    texts = bundled_test_text()
+    res = train(cfg(kind, vocab_size=VOCAB.get(kind, 600), transition=450), [corpus])
+    if kind in ("unigram", "wordpiece"):
+        return  # not lossless (no byte fallback): nothing to promise
+    tok = res.tokenizer
+    for text, enc in zip(texts, tok.encode_batch(texts, add_special_tokens=False)):
+        assert tok.decode(enc.ids, skip_special_tokens=False) == text
 
 
 @pytest.mark.parametrize("kind", ["sp-bpe", "sp-unigram"])
@@ -330,3 +355,53 @@ def test_superbpe_replay_in_tokenizers_equals_replay_in_the_kernel(corpus):
     slow, info_slow = train_superbpe(corpus.texts, c, replay="kernel")
     assert fast.to_str() == slow.to_str()
     assert info_fast["stage2_symbols"] < info_slow["stage2_symbols"]
+
+
+def test_python_split_equals_tokenizers_split_below_the_safe_code_point():
+    import regex
+    from tokenizers import Regex, pre_tokenizers
+
+    from tokbench.train.pretokenizers import RECIPE_2025
+    from tokbench.train.superbpe import PY_SAFE_BELOW, split_isolated
+
+    pt = pre_tokenizers.Split(Regex(RECIPE_2025), behavior="isolated")
+    pat = regex.compile(RECIPE_2025)
+    texts = [f"a{chr(c)}{chr(c)} b1234{chr(c)}  x.{chr(c)}" for c in range(ord(PY_SAFE_BELOW))]
+    rng = random.Random(0)
+    alphabet = " \t\n.,:;!?-'\"()0123456789abcXYZéßşığüöçЖжλ٣" + "".join(chr(c) for c in range(0x600, 0x660))
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    for t in texts:
+        assert split_isolated(pat, t) == [p for p, _ in pt.pre_tokenize_str(t)], repr(t)
+
+
+def test_replay_pieces_equals_merging_each_word():
+    """The piece-wise replay equals replaying the merges on whole stage-2 pre-tokens, also for gpt4o
+    tokens that contain newlines after punctuation and for contractions next to quotes."""
+    import numpy as np
+
+    from tokbench.train.bpe import train_bytelevel_bpe
+    from tokbench.train.replay import replay_pieces
+    from tokbench.train.superbpe import _merge_pairs, count_pretokens_fast
+
+    texts = synthetic_lines(200, seed=4) + MULTILINGUAL * 5 + ["don't 'sun' it's  a\n\nb.\n  x", "Hi.\nHo!\n\n", "a\tb  c   d"] * 20
+    for pre in ("gpt2", "gpt4o"):
+        tok = train_bytelevel_bpe(texts, 600, pretokenizer=pre, special_tokens=["<|endoftext|>"], min_frequency=1)
+        spec = json.loads(tok.to_str())
+        vocab = spec["model"]["vocab"]
+        vb = [None] * len(vocab)
+        for s_, i in vocab.items():
+            if s_ != "<|endoftext|>":
+                vb[i] = symbols_to_bytes(s_)
+        merges = [(vocab[a], vocab[b], vocab[a + b]) for a, b in _merge_pairs(spec["model"])]
+        counts = count_pretokens_fast(texts, "2025")
+        words = list(counts)
+        sym, wcnt = replay_pieces(words, np.array(list(counts.values()), dtype=np.int32), spec, vb)
+        got = [w for w in "".join(chr(0) if x == -2 else chr(x + 1) for x in sym.tolist()).split(chr(0)) if w]
+        from tokbench.tokenizer.bytelevel import bytes_to_symbols
+
+        for w, g in zip(words, got):
+            ids = [vocab[c] for c in bytes_to_symbols(w.encode("utf-8"))]
+            for a, b, new in merges:
+                if a in ids:
+                    ids = merge_word(ids, a, b, new)
+            assert [ord(c) - 1 for c in g] == ids, repr(w)

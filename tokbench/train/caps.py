@@ -36,7 +36,9 @@ def count_words(data: bytes) -> int:
 
 
 def has_colon_space(data: bytes) -> bool:
-    """>>> has_colon_space(b"Note: x"), has_colon_space(b"a:b")
+    """Whether ``data`` contains a colon followed by a space.
+
+    >>> has_colon_space(b"Note: x"), has_colon_space(b"a:b")
     (True, False)
     """
     return b": " in data

@@ -452,10 +452,11 @@ def continue_bpe(sym: np.ndarray, wcnt: np.ndarray, vocab_bytes: Sequence[bytes 
     Returns ((M, 3) int64 new merges in order, their tokens' bytes). ``advance(n)`` reports merges done
     (replayed and new).
     """
+    from tokbench.errors import ConfigError
     from tokbench.train.caps import space_table
 
     if sym.shape[0] >= 2**31 - 1:
-        raise ValueError("stage 2 holds at most 2**31 symbols; lower --max-bytes")
+        raise ConfigError("SuperBPE stage 2 holds at most 2**31 symbols; lower --max-bytes")
     V0 = len(vocab_bytes)
     cap_tokens = max(target_vocab, V0)
     lengths = np.array([-1 if b is None else len(b) for b in vocab_bytes], dtype=np.int64)
