@@ -137,6 +137,16 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def warm_numba() -> None:
+    """Compile (or load from Numba's cache) the stage-2 kernel once, so no timed run pays compilation."""
+    import numpy as np
+
+    from tokbench.train.stage2_kernel import continue_bpe, flatten_words
+
+    sym, wcnt = flatten_words([([0, 1, 0, 1, 2], 3)])
+    continue_bpe(sym, wcnt, [b"a", b"b", b"c"], np.zeros((0, 3), np.int64), 6)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="libreoffice,large")
@@ -156,6 +166,7 @@ def main() -> None:
 
     report = {"vocab_size": args.vocab_size, "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
               "targets": TARGETS, "datasets": []}
+    warm_numba()
     with tempfile.TemporaryDirectory(prefix="tokbench-bench-train-") as tmp:
         for name in args.datasets.split(","):
             runs = {}
