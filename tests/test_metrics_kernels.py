@@ -127,3 +127,29 @@ def test_flagged_chars_by_hand():
     got = kernels.flagged_chars(np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([0, 3]),
                                 np.array([False, False, True]), lead, np.array([0, 3]))
     assert tuple(got) == (1, 2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_spans_from_token_bytes_matches_reference(seed):
+    rng = np.random.default_rng(seed)
+    v = int(rng.integers(1, 12))
+    pieces = [bytes(rng.integers(97, 100, size=int(rng.integers(0, 4))).tolist()) for _ in range(v)]
+    tb_none = rng.random(v) < 0.1
+    tb_offsets = np.zeros(v + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in pieces], out=tb_offsets[1:])
+    tb_flat = np.frombuffer(b"".join(pieces) or b"\0", dtype=np.uint8)[: tb_offsets[-1]]
+    offsets = random_docs(rng, int(rng.integers(0, 8)), 10)
+    ids = rng.integers(0, v + 1, size=int(offsets[-1]))  # v itself is out of range on purpose
+    docs = []
+    for d in range(len(offsets) - 1):
+        text = b"".join(pieces[t] for t in ids[offsets[d] : offsets[d + 1]] if t < v)
+        if rng.random() < 0.3:
+            text = text[:-1] + b"z" if text else b"q"  # a document the tokens do not reassemble
+        docs.append(text)
+    doc_bytes = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in docs], out=doc_bytes[1:])
+    text = np.frombuffer(b"".join(docs) or b"\0", dtype=np.uint8)[: doc_bytes[-1]]
+    got = kernels.spans_from_token_bytes(ids, offsets, tb_flat, tb_offsets, tb_none, text, doc_bytes)
+    want = reference.spans_from_token_bytes(ids, offsets, tb_flat, tb_offsets, tb_none, text, doc_bytes)
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w)

@@ -75,12 +75,64 @@ def encode_texts(tok: "Tokenizer | TokenizerView", texts: Sequence[str], corpus_
         if enc is not None:
             return enc, True
     # Cached entries always carry spans, so one file serves callers with and without them.
-    enc = tok.encode_batch(list(texts), spans=spans or use_cache)
+    texts = list(texts)
+    enc = encode_with_spans(tok, texts) if (spans or use_cache) else tok.encode_batch(texts, spans=False)
     if use_cache:
         _save(path, enc)
     if not spans:
         enc = Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes)
     return enc, False
+
+
+def token_byte_arrays(tok) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat (T,) uint8, offsets (V+1,) int64, none (V,) bool): every id's bytes as flat arrays (memoised)."""
+    memo = tok.__dict__.get("_token_byte_arrays")
+    if memo is None:
+        if isinstance(tok, TokenizerView):
+            memo = (np.frombuffer(tok._tb_flat, dtype=np.uint8), tok._tb_offsets, tok._tb_none)
+        else:
+            tb = tok.token_bytes()
+            lengths = np.fromiter((len(b) if b is not None else 0 for b in tb), dtype=np.int64, count=len(tb))
+            offsets = np.zeros(len(tb) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            flat = np.frombuffer(b"".join(b for b in tb if b is not None), dtype=np.uint8)
+            memo = (flat, offsets, np.array([b is None for b in tb], dtype=np.bool_))
+        tok.__dict__["_token_byte_arrays"] = memo
+    return memo
+
+
+def encode_with_spans(tok, texts: list[str]) -> Encoded:
+    """Encode with UTF-8 byte spans, cheaply when the tokens' own bytes reassemble each document.
+
+    Offset tracking makes `tokenizers` ~1.5x slower than its fast batch encoder, and offsets must then be
+    converted from characters to bytes. For lossless tokenizers the tokens' bytes concatenate to the
+    document, so spans are running sums of token lengths (checked byte for byte by a Numba kernel);
+    only documents where that fails are re-encoded with the tokenizer's own offsets. Spans are then
+    byte-exact: a token standing for part of a character spans only its own bytes (as tiktoken's do).
+    """
+    from tokbench.metrics.kernels import spans_from_token_bytes
+
+    lossless = tok.lossless if not isinstance(tok, TokenizerView) else bool(tok._meta["describe"].get("lossless"))
+    if not lossless:
+        return tok.encode_batch(texts, spans=True)
+    enc = tok.encode_batch(texts, spans=False)
+    flat, offsets, none = token_byte_arrays(tok)
+    data = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
+    doc_byte_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(enc.doc_bytes, out=doc_byte_offsets[1:])
+    starts, ends, ok = spans_from_token_bytes(enc.ids, enc.doc_offsets, flat, offsets, none, data, doc_byte_offsets)
+    if ok.all():
+        return Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes, starts, ends)
+    bad = np.flatnonzero(~ok)
+    if len(bad) > len(texts) // 2:
+        return tok.encode_batch(texts, spans=True)
+    sub = tok.encode_batch([texts[i] for i in bad.tolist()], spans=True)
+    idx = np.concatenate([np.arange(enc.doc_offsets[i], enc.doc_offsets[i + 1]) for i in bad.tolist()])
+    if len(idx) != sub.n_tokens or not np.array_equal(enc.ids[idx], sub.ids):
+        return tok.encode_batch(texts, spans=True)  # the two encoders disagree: trust the offset path
+    starts[idx] = sub.starts
+    ends[idx] = sub.ends
+    return Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes, starts, ends)
 
 
 def encode(tok: Tokenizer, source, *, spans: bool = True, use_cache: bool = True) -> Encoded:

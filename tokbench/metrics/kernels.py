@@ -192,3 +192,50 @@ def classify_tokens(cp_class, tok_cp_offsets, n_common, mixed, empty):
                 break
         out[t] = cls if cls != -1 else neutral
     return out
+
+
+@njit(cache=True)
+def spans_from_token_bytes(ids, doc_offsets, tb_flat, tb_offsets, tb_none, text, doc_byte_offsets):
+    """Byte spans of tokens whose bytes concatenate to their document, and which documents they do.
+
+    tb_flat (T,) uint8 with tb_offsets (V+1,) int64: every id's bytes; tb_none (V,) bool: ids standing
+    for no text. text (B,) uint8: all documents' UTF-8 concatenated, doc_byte_offsets (D+1,) int64.
+    Returns (starts (N,), ends (N,), ok (D,) bool); spans of documents with ok False are meaningless.
+
+    >>> flat, off = np.frombuffer(b"abc", np.uint8), np.array([0, 1, 3])
+    >>> s, e, ok = spans_from_token_bytes(np.array([1, 0, 0]), np.array([0, 2, 3]), flat, off, np.zeros(2, bool),
+    ...                                   np.frombuffer(b"bcab", np.uint8), np.array([0, 3, 4]))
+    >>> s.tolist(), e.tolist(), ok.tolist()
+    ([0, 2, 0], [2, 3, 1], [True, False])
+    """
+    n_docs = doc_offsets.shape[0] - 1
+    v = tb_offsets.shape[0] - 1
+    starts = np.empty(ids.shape[0], dtype=np.int64)
+    ends = np.empty(ids.shape[0], dtype=np.int64)
+    ok = np.ones(n_docs, dtype=np.bool_)
+    for d in range(n_docs):
+        base = doc_byte_offsets[d]
+        size = doc_byte_offsets[d + 1] - base
+        pos = 0
+        good = True
+        for k in range(doc_offsets[d], doc_offsets[d + 1]):
+            t = ids[k]
+            starts[k] = pos
+            if t < 0 or t >= v or tb_none[t]:
+                good = False
+                ends[k] = pos
+                continue
+            lo = tb_offsets[t]
+            n = tb_offsets[t + 1] - lo
+            if good:
+                if pos + n > size:
+                    good = False
+                else:
+                    for b in range(n):
+                        if tb_flat[lo + b] != text[base + pos + b]:
+                            good = False
+                            break
+            pos += n
+            ends[k] = pos
+        ok[d] = good and pos == size
+    return starts, ends, ok
