@@ -230,3 +230,20 @@ def test_docstring_examples(module):
 
     m = importlib.import_module(f"tokbench.metrics.{module}")
     assert doctest.testmod(m, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+@pytest.mark.parametrize("kind", ["hf-bpe", "hf-unigram", "hf-wordpiece-dir", "sentencepiece-bpe", "sentencepiece-unigram", "tiktoken", "tekken", "tokbench-dir"])
+def test_encode_with_spans_agrees_with_the_adapter(kind, tiny_texts, tmp_path):
+    from tests.tokenizer_builders import BUILDERS
+    from tokbench.encoding_cache import encode_with_spans
+    from tokbench.tokenizer import load_tokenizer
+
+    if kind not in BUILDERS:
+        pytest.skip(f"no builder {kind}")
+    tok = load_tokenizer(BUILDERS[kind](list(tiny_texts), tmp_path))
+    texts = tiny_texts + ["", "a\u0301 ünïcödé 🤖"]
+    fast, slow = encode_with_spans(tok, texts), tok.encode_batch(texts, spans=True)
+    assert np.array_equal(fast.ids, slow.ids) and np.array_equal(fast.doc_offsets, slow.doc_offsets)
+    # byte-exact spans lie inside the adapter's (which widen part-of-character tokens to the character)
+    assert np.all(fast.starts >= slow.starts) and np.all(fast.ends <= slow.ends)
+    assert np.all(fast.ends - fast.starts >= 0)
