@@ -321,8 +321,7 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
                                                      "distinct_tokens": int((c > 0).sum()),
                                                      "vocab_utilisation": float((c > 0).sum()) / V})
             if "coverage" in want:
-                labels = token_scripts(tok.token_bytes(), byte_only)
-                for script, (share, n) in script_shares(labels).items():
+                for script, (share, n) in vocabulary_scripts(tok, byte_only, config.use_cache).items():
                     tables["scripts"].append({"tokenizer": tok.name, "script": script, "share": share, "vocab_entries": n})
             timing["metrics_s"] += time.perf_counter() - t
 
@@ -362,6 +361,25 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
     results.tables = dict(tables)
     results.tables["summary"] = summary_rows(results)
     return results
+
+
+def vocabulary_scripts(tok, byte_mask: np.ndarray, use_cache: bool = True) -> dict[str, tuple[float, int]]:
+    """(share, count) of the vocabulary per script, cached per tokenizer fingerprint (a property of the
+    vocabulary alone; 262k entries take about a second)."""
+    import json
+
+    from tokbench.files import cache_dir, write_json_atomic
+
+    path = cache_dir("tokenizer-info") / f"{tok.fingerprint()[:40]}-scripts-v1.json"
+    if use_cache and path.exists():
+        try:
+            return {k: (float(share), int(n)) for k, share, n in json.loads(path.read_text("utf-8"))}
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
+            pass
+    shares = script_shares(token_scripts(tok.token_bytes(), byte_mask))
+    if use_cache:
+        write_json_atomic(path, [[k, share, n] for k, (share, n) in shares.items()])  # a list keeps the order
+    return shares
 
 
 def summary_rows(results: EvalResults) -> list[dict]:

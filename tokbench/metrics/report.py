@@ -45,6 +45,29 @@ def _series(rows: Sequence[dict], value: str, groups: list[str], skip=lambda r: 
     return {c: [cell.get((g, c), np.nan) for g in groups] for c in cols}
 
 
+def cached_plot(draw, path: Path, *args, **kwargs) -> Path:
+    """``draw(path, *args, **kwargs)``, or a copy of the identical PNG drawn before.
+
+    Plots are deterministic (fixed PNG metadata), so the PNG of the same function, data and matplotlib
+    version is reused from ``<cache>/plots``: a warm evaluation does not spend seconds re-rendering.
+    """
+    import hashlib
+    import json
+
+    import matplotlib
+
+    from tokbench.files import cache_dir, write_bytes_atomic
+    from tokbench.files import _json_default
+
+    spec = json.dumps([draw.__module__, draw.__qualname__, matplotlib.__version__, args, kwargs], default=_json_default, sort_keys=True)
+    cached = cache_dir("plots") / f"{hashlib.sha256(spec.encode()).hexdigest()[:40]}.png"
+    if cached.exists():
+        return write_bytes_atomic(path, cached.read_bytes())
+    draw(path, *args, **kwargs)
+    write_bytes_atomic(cached, Path(path).read_bytes())
+    return Path(path)
+
+
 def heatmap(path: Path, rows: list[str], cols: list[str], values: np.ndarray, *, title: str, fmt: str = "{:.2f}",
             log: bool = False, reverse: bool = False) -> Path:
     """Languages (rows) x tokenizers (columns), each cell coloured and annotated; NaN cells left blank.
@@ -103,14 +126,14 @@ def write_plots(res: EvalResults, out: Path) -> list[str]:
     if comp:
         groups = list(dict.fromkeys(r["lang"] for r in comp))
         cols, m = _matrix(comp, "bytes_per_token", groups)
-        heatmap(out / "bytes_per_token.png", groups, cols, m, reverse=True,
+        cached_plot(heatmap, out / "bytes_per_token.png", groups, cols, m, reverse=True,
                 title="UTF-8 bytes per token (higher = more compression)")
         made.append("bytes_per_token.png")
     fert = [r for r in t.get("fertility", []) if r.get("fertility") is not None]
     if fert:
         groups = list(dict.fromkeys(r["lang"] for r in fert))
         cols, m = _matrix(fert, "fertility", groups)
-        heatmap(out / "fertility.png", groups, cols, m,
+        cached_plot(heatmap, out / "fertility.png", groups, cols, m,
                 title="Fertility: tokens per word (lower = fewer splits; unspaced scripts left out)")
         made.append("fertility.png")
     prem = t.get("premium", [])
@@ -119,7 +142,7 @@ def write_plots(res: EvalResults, out: Path) -> list[str]:
         langs = list(dict.fromkeys(r["lang"] for r in prem))
         show = [l for l in SHOWCASE if l in langs] or langs[:40]
         cols, m = _matrix(prem, "premium", show, flagged)
-        heatmap(out / "premium.png", show, cols, m, log=True,
+        cached_plot(heatmap, out / "premium.png", show, cols, m, log=True,
                 title=f"Token premium vs {prem[0]['reference']} on {prem[0]['corpus']} (tokens(L) / tokens(ref); blank = UNK > 10%)")
         made.append("premium.png")
         if len(langs) > len(show):
@@ -127,7 +150,7 @@ def write_plots(res: EvalResults, out: Path) -> list[str]:
             for r in prem:
                 if not r["flagged_unk"] and r["lang"] != r["reference"]:
                     data.setdefault(r["tokenizer"], []).append(r["premium"])
-            box_plot(out / "premium_all_languages.png", data, log=True, hline=1.0, ylabel="tokens(L) / tokens(ref)",
+            cached_plot(box_plot, out / "premium_all_languages.png", data, log=True, hline=1.0, ylabel="tokens(L) / tokens(ref)",
                      title=f"Token premium over all {len(langs) - 1} languages of {prem[0]['corpus']} (UNK-flagged left out)")
             made.append("premium_all_languages.png")
     tr = t.get("tr", [])
@@ -141,7 +164,7 @@ def write_plots(res: EvalResults, out: Path) -> list[str]:
                 series["%Pure (types)"] = [r["pure_pct_types"] for r in rows]
                 series["%Pure (occurrences)"] = [r["pure_pct_occurrences"] for r in rows]
             name = f"tr_purity_{lang}_{oracle}.png"
-            grouped_bar_chart(out / name, names, series, title=f"%TR / %Pure on {rows[0]['corpus']} (oracle: {oracle})",
+            cached_plot(grouped_bar_chart, out / name, names, series, title=f"%TR / %Pure on {rows[0]['corpus']} (oracle: {oracle})",
                               ylabel="% of tokens")
             made.append(name)
     return made
