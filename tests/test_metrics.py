@@ -247,3 +247,20 @@ def test_encode_with_spans_agrees_with_the_adapter(kind, tiny_texts, tmp_path):
     # byte-exact spans lie inside the adapter's (which widen part-of-character tokens to the character)
     assert np.all(fast.starts >= slow.starts) and np.all(fast.ends <= slow.ends)
     assert np.all(fast.ends - fast.starts >= 0)
+
+
+def test_cached_plot_draws_once(tmp_path):
+    from tokbench.metrics.report import cached_plot, heatmap
+
+    calls = []
+
+    def draw(path, *a, **k):
+        calls.append(1)
+        return heatmap(path, *a, **k)
+
+    args = (["de", "fr"], ["a", "b"], np.array([[1.0, 2.0], [np.nan, 3.0]]))
+    cached_plot(draw, tmp_path / "one.png", *args, title="t")
+    cached_plot(draw, tmp_path / "two.png", *args, title="t")
+    cached_plot(draw, tmp_path / "three.png", *args, title="other")
+    assert len(calls) == 2
+    assert (tmp_path / "one.png").read_bytes() == (tmp_path / "two.png").read_bytes()
