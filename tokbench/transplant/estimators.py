@@ -129,7 +129,7 @@ def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars:
     a = segment_softmax(cos.astype(np.float64), offsets)
     l = piece_chars / np.maximum(token_chars[seg], 1)
     w = segment_softmax(((a + l) / 2.0) / tau, offsets)
-    local = segment_sum(w[:, None] * E[flat].astype(np.float64), offsets)
+    local = segment_sum((w[:, None] * E[flat]).astype(np.float32), offsets).astype(np.float64)
     has_local = lengths > 0
 
     gidx, gsim = top_k_similar(phi_new, phi_old, top_k, allowed=allowed, progress=progress)
@@ -139,7 +139,7 @@ def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars:
     has_global = np.isfinite(mx[:, 0])
     ex = np.where(keep, np.exp(logits - np.where(np.isfinite(mx), mx, 0.0)), 0.0)
     gw = ex / np.maximum(ex.sum(axis=1, keepdims=True), 1e-300)
-    glob = np.einsum("bk,bkd->bd", gw, E[gidx].astype(np.float64))
+    glob = sum(gw[:, j, None] * E[gidx[:, j]].astype(np.float64) for j in range(gidx.shape[1]))
 
     wg = np.where(has_local & has_global, w_global, np.where(has_global, 1.0, 0.0))[:, None]
     out = (1.0 - wg) * local + wg * glob
@@ -149,6 +149,15 @@ def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars:
     return out.astype(np.float32)
 
 
-def apply_coefficients(base_anchor_rows: np.ndarray, idx: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """(B, D) = sum_j coef[b, j] * base_anchor_rows[idx[b, j]] — OMP's step from donor to base space."""
-    return np.einsum("bk,bkd->bd", coef.astype(np.float64), base_anchor_rows[idx].astype(np.float64)).astype(np.float32)
+def apply_coefficients(base_anchor_rows: np.ndarray, idx: np.ndarray, coef: np.ndarray, *, block: int = 2048) -> np.ndarray:
+    """(B, D) = sum_j coef[b, j] * base_anchor_rows[idx[b, j]] — OMP's step from donor to base space.
+
+    Blocked: the gathered (block, k, D) rows stay small (all at once is B*k*D, e.g. 88k x 64 x 576 = 3.3e9).
+    """
+    B = idx.shape[0]
+    dtype = np.float64 if base_anchor_rows.dtype == np.float64 else np.float32
+    out = np.empty((B, base_anchor_rows.shape[1]), dtype=dtype)
+    for lo in range(0, B, block):
+        rows = base_anchor_rows[idx[lo : lo + block]].astype(dtype, copy=False)
+        out[lo : lo + block] = np.einsum("bk,bkd->bd", coef[lo : lo + block].astype(dtype), rows)
+    return out.astype(np.float32) if dtype == np.float32 else out
