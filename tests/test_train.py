@@ -380,7 +380,7 @@ def test_replay_pieces_equals_merging_each_word():
     import numpy as np
 
     from tokbench.train.bpe import train_bytelevel_bpe
-    from tokbench.train.replay import replay_pieces
+    from tokbench.train.replay import pack_words, replay_pieces
     from tokbench.train.superbpe import _merge_pairs, count_pretokens_fast
 
     texts = synthetic_lines(200, seed=4) + MULTILINGUAL * 5 + ["don't 'sun' it's  a\n\nb.\n  x", "Hi.\nHo!\n\n", "a\tb  c   d"] * 20
@@ -395,7 +395,8 @@ def test_replay_pieces_equals_merging_each_word():
         merges = [(vocab[a], vocab[b], vocab[a + b]) for a, b in _merge_pairs(spec["model"])]
         counts = count_pretokens_fast(texts, "2025")
         words = list(counts)
-        sym, wcnt = replay_pieces(words, np.array(list(counts.values()), dtype=np.int32), spec, vb)
+        buf, off = pack_words(words)
+        sym, wcnt = replay_pieces(buf, off, np.array(list(counts.values()), dtype=np.int32), spec, vb, batch=100)
         got = [w for w in "".join(chr(0) if x == -2 else chr(x + 1) for x in sym.tolist()).split(chr(0)) if w]
         from tokbench.tokenizer.bytelevel import bytes_to_symbols
 
@@ -405,3 +406,23 @@ def test_replay_pieces_equals_merging_each_word():
                 if a in ids:
                     ids = merge_word(ids, a, b, new)
             assert [ord(c) - 1 for c in g] == ids, repr(w)
+
+
+def test_dedupe_pieces_is_exact_through_table_growth():
+    import numpy as np
+
+    from tokbench.train.replay import dedupe_pieces, pack_words
+
+    rng = random.Random(3)
+    words = [" ".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(1, 7))) for _ in range(rng.randint(1, 6)))
+             for _ in range(20000)]
+    buf, off = pack_words(words)
+    crossable = np.ones((256, 256), dtype=np.bool_)
+    crossable[:, ord(" ")] = False  # cut before every space
+    inverse, first, rep_start, rep_len = dedupe_pieces(buf, off, crossable)
+    data = buf.tobytes()
+    uniq = [data[a : a + n] for a, n in zip(rep_start.tolist(), rep_len.tolist())]
+    assert len(uniq) == len(set(uniq)) > 35000  # the table doubled several times from 65,536 slots
+    for w, word in enumerate(words):
+        pieces = [uniq[u] for u in inverse[first[w] : first[w + 1]]]
+        assert b"".join(pieces) == word.encode() and all(p[:1] == b" " for p in pieces[1:])

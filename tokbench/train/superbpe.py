@@ -156,16 +156,17 @@ def replayed_words(texts: Sequence[str], stage1_spec: dict, recipe: str, vocab_b
     """Distinct stage-2 pre-tokens as stage-1 token ids (merges already replayed, see
     :mod:`tokbench.train.replay`). Returns (sym, wcnt, number of distinct pre-tokens) in the kernel's
     layout (see :func:`flat_symbols`)."""
-    from tokbench.train.replay import replay_pieces
+    from tokbench.train.replay import pack_words, replay_pieces
 
     counts = count_pretokens_fast(texts, recipe, advance)
-    words = list(counts)
-    cnts = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-    del counts
+    n_words = len(counts)
+    cnts = np.fromiter(counts.values(), dtype=np.int64, count=n_words)
     if cnts.size and cnts.max() >= 2**31:
         raise ConfigError("a SuperBPE stage-2 pre-token occurs more than 2**31 times; lower --max-bytes")
-    sym, wcnt = replay_pieces(words, cnts.astype(np.int32), stage1_spec, vocab_bytes)
-    return sym, wcnt, len(words)
+    buf, word_off = pack_words(list(counts))
+    del counts  # the pre-token strings live on only in buf
+    sym, wcnt = replay_pieces(buf, word_off, cnts, stage1_spec, vocab_bytes)
+    return sym, wcnt, n_words
 
 
 def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | None = None, replay: str = "tokenizers"):
