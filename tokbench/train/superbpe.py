@@ -7,11 +7,10 @@ final size with tokbench's Numba kernel (:mod:`tokbench.train.stage2_kernel`), u
 4 words per token, never ': ' inside) unless turned off.
 
 The replay runs in stock `tokenizers` by default (``replay="tokenizers"``): encoding a pre-token with
-the stage-1 BPE model applies the lowest-ranked applicable merge first, which gives the same symbols as
-applying the merges one after another over the whole corpus (a merge can only enable merges ranked
-after it, because it makes a token no earlier merge knows). This is parallel Rust over distinct
-segments and leaves the kernel ~3.5x fewer symbols. ``replay="kernel"`` replays in the kernel instead;
-tests check both give the same tokenizer.
+the stage-1 BPE model gives the same symbols as applying the merges one after another, and the
+pre-tokens are cut where no stage-1 merge can cross so that each distinct piece is encoded once
+(:mod:`tokbench.train.replay`). The kernel then starts from ~4x fewer symbols. ``replay="kernel"``
+replays in the kernel instead; tests check both give the same tokenizer.
 
 The result is a plain BPE ``tokenizer.json``: stage-1 vocabulary and merges first (identical to a ``bpe``
 run of size t), then stage 2's, with the stage-2 pre-tokenizer, so stock `tokenizers` reproduces the
@@ -181,6 +180,7 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
                                      min_frequency=cfg.min_frequency, advance=adv)
     info["stage1_s"] = round(time.perf_counter() - t0, 3)
     spec = json.loads(stage1.to_str())
+    del stage1
     model = spec["model"]
     vocab: dict[str, int] = model["vocab"]
     merges1 = _merge_pairs(model)
