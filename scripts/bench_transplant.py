@@ -7,7 +7,7 @@ against mergekit's ``batch_omp`` on the same matrices (a subset of the new token
     python scripts/bench_transplant.py                       # llama3 + a 32k BPE, every method
     python scripts/bench_transplant.py --targets llama3 --methods omp,fvt --max-bytes 20KB
 
-Writes reports/transplant/{results.json,results.csv,omp_timing.json,README.md,bpb.png}.
+Writes reports/transplant/{bench.json,results.json,results.csv,table.md,omp_timing.json,bpb.png}.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def main() -> None:
     texts = {lang: load_source(spec, max_bytes=parse_size(args.max_bytes)) for lang, spec in TEXTS.items()}
     targets = {"llama3": "llama3", "bpe32k": None}
     rows: list[dict] = []
-    results_path = report / "results.json"
+    results_path = report / "bench.json"
 
     def save():
         write_json_atomic(results_path, {"model": "SmolLM2-135M-Instruct Q4_1 GGUF (dequantised to float32)",
@@ -152,7 +152,8 @@ def main() -> None:
         write_table(report, "results", rows)
 
     if args.resume and results_path.exists():
-        rows.extend(json.loads(results_path.read_text("utf-8"))["rows"])
+        saved = json.loads(results_path.read_text("utf-8"))
+        rows.extend(saved["rows"] if isinstance(saved, dict) else saved)
     done = {(r["target"], r["method"]) for r in rows}
     if not rows:
         orig = work / "original"
