@@ -347,10 +347,11 @@ def test_cli_missing_corpus(tmp_path):
     assert_clean_failure(cli("bpe", "-c", tmp_path / "nope.txt", "-o", out), out, "nope.txt")
 
 
-def test_superbpe_replay_in_tokenizers_equals_replay_in_the_kernel(corpus):
+@pytest.mark.parametrize("recipe", ["2025", "paper"])
+def test_superbpe_replay_in_tokenizers_equals_replay_in_the_kernel(corpus, recipe):
     from tokbench.train.superbpe import train_superbpe
 
-    c = cfg("superbpe", vocab_size=700, transition=500)
+    c = cfg("superbpe", vocab_size=700, transition=500, superbpe_recipe=recipe)
     fast, info_fast = train_superbpe(corpus.texts, c, replay="tokenizers")
     slow, info_slow = train_superbpe(corpus.texts, c, replay="kernel")
     assert fast.to_str() == slow.to_str()
