@@ -19,15 +19,21 @@ class MixtureConfig:
     max_rounds:     lazy LP: give up (and say so) after this many re-solves.
     tolerance:      a constraint counts as violated when it is off by more than this, in pairs per million
                     (the unit the counts are scaled to before they reach HiGHS).
+    gap:            stop early when the relative gap between the LP's lower bound and the best upper bound
+                    is at most this (0: only a sweep with no violation stops the solver).
+    time_limit:     stop the constraint generation after this many seconds (the result then says it did not
+                    converge and gives its gap); None for no limit.
     """
 
     merges: int = 30_000
     sample_bytes: int | None = None
     min_bytes: int = 10_000
     split: str = "train"
-    rows_per_step: int = 4
+    rows_per_step: int = 1
     max_rounds: int = 500
     tolerance: float = 1e-6
+    gap: float = 0.0
+    time_limit: float | None = 600.0
 
 
 #: Counts enter the LP as pairs per million pairs of their category (c / total_pairs * SCALE): normalised as

@@ -6,7 +6,8 @@ slack v_p >= 0 per pair. For every step t and every pair p other than the merged
     v(t) + v_p + sum_i alpha_i c_{i,m(t)}(t) >= sum_i alpha_i c_{i,p}(t)
 
 ("with these weights the merged pair was the most frequent one, up to slack"); minimise
-sum_t v(t) + sum_p v_p. Counts are normalised per category by its pairs at step 1 (and scaled to pairs
+sum_t v(t) + sum_p v_p. Steps whose merged pair occurs in no category's sample get no constraint, as in
+the authors' code (they say nothing about the relative weights of the categories at hand). Counts are normalised per category by its pairs at step 1 (and scaled to pairs
 per million, :data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute tolerances fit them).
 
 There is a constraint for every (step, pair) -- billions for real tokenizers -- but few are ever tight.
@@ -100,6 +101,7 @@ class LPResult:
     solve_seconds: float = 0.0
     sweep_seconds: float = 0.0
     simplex_iterations: int = 0
+    gap: float = 0.0
     history: list = field(default_factory=list)
 
     def stats(self) -> dict:
@@ -109,6 +111,7 @@ class LPResult:
             "constraints_added": self.rows,
             "slack_columns_added": self.columns,
             "converged": self.converged,
+            "gap": self.gap,
             "simplex_iterations": self.simplex_iterations,
             "solve_seconds": round(self.solve_seconds, 3),
             "sweep_seconds": round(self.sweep_seconds, 3),
@@ -215,6 +218,10 @@ def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, 
                     if W[p] > 1e-12:
                         hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
         m = merge_pid[t]
+        if m < 0:
+            # No category ever holds this merge's pair: the authors' code adds no constraint for such a
+            # step (it says nothing about the categories' relative weights), and neither does tokbench.
+            continue
         thr = wm[t] + vt[t] + eps
         found = 0
         n_back = 0
@@ -288,62 +295,65 @@ def _highs():
     highspy = require("highspy", pip_name="highspy")
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
     return highspy, h
 
 
 class _Model:
     """The growing LP: alpha columns first, slack columns created on first use."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, T: int, P: int):
         self.highspy, self.h = _highs()
         self.n = n
         h = self.h
         h.addCols(n, np.zeros(n), np.zeros(n), np.ones(n), 0, np.array([], np.int32), np.array([], np.int32), np.array([]))
         h.addRows(1, np.array([1.0]), np.array([1.0]), n, np.array([0], np.int32), np.arange(n, dtype=np.int32), np.ones(n))
-        self.step_col: dict[int, int] = {}
-        self.pair_col: dict[int, int] = {}
+        self.step_col = np.full(T, -1, dtype=np.int64)
+        self.pair_col = np.full(P, -1, dtype=np.int64)
         self.n_cols = n
         self.n_rows = 0
-        self.seen: set[tuple[int, int]] = set()
+        self.seen: set[int] = set()
+        self.P = P
 
-    def _col(self, table: dict[int, int], key: int, new: list) -> int:
-        c = table.get(key)
-        if c is None:
-            c = table[key] = self.n_cols + len(new)
-            new.append(c)
-        return c
+    def _new_cols(self, table: np.ndarray, keys: np.ndarray) -> int:
+        fresh = np.unique(keys[table[keys] < 0])
+        table[fresh] = self.n_cols + np.arange(len(fresh))
+        self.n_cols += len(fresh)
+        return len(fresh)
 
     def add_rows(self, ts: np.ndarray, ps: np.ndarray, coef: np.ndarray) -> int:
-        """Rows v(t) + v_p + sum_i alpha_i coef[r, i] >= 0; returns how many were new."""
-        new_cols: list[int] = []
-        starts, idx, val = [], [], []
-        added = 0
-        for r in range(len(ts)):
-            key = (int(ts[r]), int(ps[r]))
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            ct = self._col(self.step_col, key[0], new_cols)
-            cp = self._col(self.pair_col, key[1], new_cols)
-            nz = np.nonzero(coef[r])[0]
-            starts.append(len(idx))
-            idx.extend(nz.tolist())
-            val.extend(coef[r, nz].tolist())
-            idx.extend((ct, cp))
-            val.extend((1.0, 1.0))
-            added += 1
-        if new_cols:
-            k = len(new_cols)
+        """Rows v(t) + v_p + sum_i alpha_i coef[r, i] >= 0 (those not yet in the model); returns how many."""
+        keys = ts.astype(np.int64) * self.P + ps
+        keep = np.array([k not in self.seen for k in keys.tolist()], dtype=np.bool_)
+        if not keep.any():
+            return 0
+        ts, ps, coef, keys = ts[keep], ps[keep], coef[keep], keys[keep]
+        self.seen.update(keys.tolist())
+        k = self._new_cols(self.step_col, ts) + self._new_cols(self.pair_col, ps)
+        if k:
             self.h.addCols(k, np.ones(k), np.zeros(k), np.full(k, np.inf), 0, np.array([], np.int32),
                            np.array([], np.int32), np.array([]))
-            self.n_cols += k
-        if added:
-            self.h.addRows(added, np.zeros(added), np.full(added, np.inf), len(idx), np.array(starts, np.int32),
-                           np.array(idx, np.int32), np.array(val, np.float64))
-            self.n_rows += added
-        return added
+        R, n = coef.shape
+        # CSR rows: the nonzero alpha coefficients, then v(t) and v_p with coefficient 1.
+        nz = coef != 0
+        per_row = nz.sum(axis=1) + 2
+        starts = np.zeros(R, dtype=np.int64)
+        np.cumsum(per_row[:-1], out=starts[1:])
+        cols = np.broadcast_to(np.arange(n), (R, n))
+        idx = np.empty(int(per_row.sum()), dtype=np.int32)
+        val = np.empty(len(idx), dtype=np.float64)
+        # position of each alpha nonzero inside its row
+        r_of, c_of = np.nonzero(nz)
+        pos = starts[r_of] + (np.cumsum(nz, axis=1)[r_of, c_of] - 1)
+        idx[pos] = cols[r_of, c_of]
+        val[pos] = coef[r_of, c_of]
+        last = starts + per_row
+        idx[last - 2] = self.step_col[ts]
+        idx[last - 1] = self.pair_col[ps]
+        val[last - 2] = 1.0
+        val[last - 1] = 1.0
+        self.h.addRows(R, np.zeros(R), np.full(R, np.inf), len(idx), starts.astype(np.int32), idx, val)
+        self.n_rows += R
+        return R
 
     def solve(self) -> tuple[np.ndarray, float]:
         self.h.run()
@@ -353,13 +363,10 @@ class _Model:
         x = np.asarray(self.h.getSolution().col_value)
         return x, float(self.h.getInfo().objective_function_value)
 
-    def slacks(self, x: np.ndarray, T: int, P: int) -> tuple[np.ndarray, np.ndarray]:
-        vt = np.zeros(T)
-        vp = np.zeros(P)
-        for t, c in self.step_col.items():
-            vt[t] = x[c]
-        for p, c in self.pair_col.items():
-            vp[p] = x[c]
+    def slacks(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(T,) v(t) and (P,) v_p of a solution (0 for slacks not in the model)."""
+        vt = np.where(self.step_col >= 0, x[np.maximum(self.step_col, 0)], 0.0)
+        vp = np.where(self.pair_col >= 0, x[np.maximum(self.pair_col, 0)], 0.0)
         return vt, vp
 
 
@@ -368,37 +375,70 @@ def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.nd
     return problem.merge_w[:, ts].T - problem.counts_at(ts, ps)
 
 
-def solve_lazy(problem: Problem, *, rows_per_step: int = 4, max_rounds: int = 500, tolerance: float = 1e-6,
+def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 500, tolerance: float = 1e-6,
+               gap: float = 0.0, time_limit: float | None = None,
                advance: Callable[[int], None] | None = None) -> LPResult:
-    """Optimal alpha by simultaneous row and column generation (see the module docstring)."""
-    model = _Model(problem.n)
+    """Optimal alpha by simultaneous row and column generation (see the module docstring).
+
+    Stops when a sweep finds no violated constraint (optimal for the whole LP), or when the relative gap
+    between the relaxed objective (a lower bound) and the objective of the best weights seen so far with
+    their slacks raised to cover every violation found (an upper bound) is at most ``gap``, or after
+    ``max_rounds`` re-solves / ``time_limit`` seconds. Without convergence the weights with the best upper
+    bound are returned and ``converged`` is False.
+    """
+    model = _Model(problem.n, problem.T, problem.P)
     res = LPResult(alpha=np.full(problem.n, 1.0 / problem.n), objective=0.0, converged=False)
     t_solve = t_sweep = 0.0
+    started = time.perf_counter()
+    best_upper, best_alpha = np.inf, res.alpha
     for rnd in range(max_rounds):
-        t0 = time.perf_counter()
-        x, obj = model.solve()
-        t_solve += time.perf_counter() - t0
-        alpha = np.clip(x[: problem.n], 0, None)
-        alpha /= alpha.sum()
-        vt, vp = model.slacks(x, problem.T, problem.P)
+        if rnd == 0:
+            # The LP without competitor rows is solved by any alpha; sweep first at the centre of the
+            # simplex so the first rows come from every category, not from one arbitrary vertex.
+            alpha, obj = np.full(problem.n, 1.0 / problem.n), 0.0
+            vt, vp = np.zeros(problem.T), np.zeros(problem.P)
+        else:
+            t0 = time.perf_counter()
+            x, obj = model.solve()
+            t_solve += time.perf_counter() - t0
+            alpha = np.clip(x[: problem.n], 0, None)
+            alpha /= alpha.sum()
+            vt, vp = model.slacks(x)
         t0 = time.perf_counter()
         ts, ps, viol = _violations(alpha * problem.scale, alpha @ problem.merge_w, vt, vp, problem.merge_pid,
                                    problem.P, problem.init_off, problem.init_pairs, problem.init_counts,
                                    problem.ev_off, problem.ev_pairs, problem.ev_deltas, rows_per_step, tolerance)
         added = model.add_rows(ts, ps, _row_coefficients(problem, ts, ps)) if len(ts) else 0
         t_sweep += time.perf_counter() - t0
-        res.history.append({"round": rnd + 1, "objective": obj, "violated": int(len(ts)),
-                            "max_violation": float(viol.max()) if len(viol) else 0.0, "rows": model.n_rows})
-        res.alpha, res.objective, res.rounds = alpha, obj, rnd + 1
+        # (alpha, v(t) + worst violation found at t, v_p) satisfies the rows found, so its objective is an
+        # (estimated) upper bound on the optimum, while the relaxed objective is a lower bound.
+        worst = np.zeros(problem.T)
+        if len(ts):
+            np.maximum.at(worst, ts, viol)
+        upper = obj + float(worst.sum())
+        if rnd > 0 and upper < best_upper:
+            best_upper, best_alpha = upper, alpha
+        rel_gap = (best_upper - obj) / max(best_upper, 1e-12) if np.isfinite(best_upper) else 1.0
+        res.history.append({"round": rnd + 1, "objective": obj, "upper_bound": upper, "gap": rel_gap,
+                            "violated": int(len(ts)), "max_violation": float(viol.max()) if len(viol) else 0.0,
+                            "rows": model.n_rows})
+        res.alpha, res.objective, res.rounds, res.gap = alpha, obj, rnd, max(rel_gap, 0.0)
         if advance is not None:
             advance(1)
         if len(ts) == 0:
-            res.converged = True
+            res.converged, res.gap = True, 0.0
             break
         if added == 0:
             # Only rows already in the model look violated: HiGHS' tolerances, not a missing constraint.
             res.converged = bool(viol.max() < 1e3 * tolerance)
             break
+        if rnd > 0 and rel_gap <= gap:
+            res.converged, res.alpha = True, best_alpha
+            break
+        if time_limit is not None and time.perf_counter() - started > time_limit:
+            break
+    if not res.converged and rnd > 0:
+        res.alpha = best_alpha
     res.rows, res.columns = model.n_rows, model.n_cols - problem.n
     res.solve_seconds, res.sweep_seconds = t_solve, t_sweep
     res.simplex_iterations = int(model.h.getInfo().simplex_iteration_count)
@@ -406,7 +446,8 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 4, max_rounds: int = 50
 
 
 def all_rows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Every (t, p) with p != m(t) and some category holding p at step t (small instances only)."""
+    """Every (t, p) with p != m(t) and some category holding p at step t (small instances only); steps whose
+    merge no category ever holds are skipped, as in the lazy sweep."""
     ts, ps = [], []
     present = np.zeros((problem.T, problem.P), dtype=np.bool_)
     for i in range(problem.n):
@@ -419,6 +460,8 @@ def all_rows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
                 np.add.at(cnt, problem.ev_pairs[a:b], problem.ev_deltas[a:b])
             present[t] |= cnt > 0
     for t in range(problem.T):
+        if problem.merge_pid[t] < 0:
+            continue
         for p in np.nonzero(present[t])[0]:
             if p != problem.merge_pid[t]:
                 ts.append(t)
@@ -428,7 +471,7 @@ def all_rows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_full(problem: Problem) -> LPResult:
     """The whole LP at once (every constraint), for checking :func:`solve_lazy` on small instances."""
-    model = _Model(problem.n)
+    model = _Model(problem.n, problem.T, problem.P)
     ts, ps = all_rows(problem)
     if len(ts):
         model.add_rows(ts, ps, _row_coefficients(problem, ts, ps))

@@ -1,0 +1,177 @@
+"""Data mixture inference: pair-count trajectories vs a slow reference, lazy vs full LP, known mixtures."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from tokbench.mixture.baselines import log10_mse, token_classification
+from tokbench.mixture.lp import Problem, byte_proportions, solve_full, solve_lazy
+from tokbench.mixture.paircount import PairIndex, count_all, count_pairs
+from tokbench.mixture.reference import apply_merge, pair_trajectory, train_bpe
+from tokbench.mixture.words import SymbolTable, Words, boundary_safe_split
+
+
+def random_corpus(rng, n_symbols, n_words, max_len, skew=1.0):
+    probs = rng.dirichlet(np.full(n_symbols, skew))
+    words = Counter(tuple(rng.choice(n_symbols, size=int(rng.integers(1, max_len + 1)), p=probs)) for _ in range(n_words))
+    return [list(map(int, w)) for w in words], list(words.values())
+
+
+# --- pair counting ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_trajectories_equal_slow_recount(seed):
+    rng = np.random.default_rng(seed)
+    S = int(rng.integers(2, 6))
+    words, counts = random_corpus(rng, S, int(rng.integers(1, 40)), 12)
+    counts = [int(c) * int(rng.integers(1, 4)) for c in counts]
+    # merges: greedy BPE on the corpus for half, random pairs (often absent) for the rest
+    merges = train_bpe(words, counts, 8, S)
+    nsym = S + len(merges)
+    for _ in range(6):
+        a, b = (int(x) for x in rng.integers(0, nsym, size=2))
+        merges.append((a, b, nsym))
+        nsym += 1
+    merges = np.array(merges, dtype=np.int32).reshape(-1, 3)
+    index = PairIndex()
+    tr = count_pairs(Words.from_lists(words, counts), merges, index, nsym)
+    steps, tokens = pair_trajectory(words, counts, merges)
+    pairs = index.pairs()
+    for t in range(len(merges)):
+        dense = tr.counts_at(t, len(index))
+        got = {(int(pairs[p, 0]), int(pairs[p, 1])): int(v) for p, v in enumerate(dense) if v}
+        assert got == dict(steps[t]), f"step {t}"
+        a, b, _ = merges[t]
+        assert tr.merge_counts[t] == steps[t].get((int(a), int(b)), 0)
+        # one event per changed pair per merge, never a zero delta
+        lo, hi = tr.ev_offsets[t], tr.ev_offsets[t + 1]
+        assert len(set(tr.ev_pairs[lo:hi].tolist())) == hi - lo and np.all(tr.ev_deltas[lo:hi] != 0)
+    assert {i: int(v) for i, v in enumerate(tr.token_counts) if v} == dict(tokens)
+    assert tr.total_pairs == sum(steps[0].values()) if len(merges) else True
+
+
+def test_pair_counting_golden():
+    # 'aaaa' x2 and 'ab' x1 with merges a+a -> c, c+c -> d: by hand, (a,a) is 6 then gone, (c,c) is 2.
+    w = Words.from_lists([[0, 0, 0, 0], [0, 1]], [2, 1])
+    tr = count_pairs(w, np.array([[0, 0, 2], [2, 2, 3]], np.int32), PairIndex(), 4)
+    assert tr.merge_counts.tolist() == [6, 2]
+    assert tr.total_pairs == 7
+    assert tr.token_counts.tolist() == [1, 1, 0, 2]
+
+
+def test_apply_merge_reference_examples():
+    assert apply_merge([1, 1, 1, 1], 1, 1, 9) == [9, 9]
+    assert apply_merge([1, 2, 1, 2, 1], 1, 2, 9) == [9, 9, 1]
+
+
+def test_symbol_table_and_boundary_rule():
+    t = SymbolTable.from_merges([("▁", "t"), ("▁t", "he")])
+    assert t.strings[:3] == ["▁", "t", "▁t"] and t.merges.shape == (2, 3)
+    assert boundary_safe_split([("▁", "t"), ("▁▁", "▁")])
+    assert not boundary_safe_split([("t", "▁")])
+
+
+# --- the LP -------------------------------------------------------------------------------------------------
+
+
+def mixture_instance(seed, n=3, S=6, noise=0.0, n_merges=30):
+    """Categories with different symbol distributions; merges trained on a known integer mixture of them
+    (plus, with ``noise``, an unseen extra category so the LP needs slack)."""
+    rng = np.random.default_rng(seed)
+    cats = [random_corpus(rng, S, 150, 7, skew=0.4) for _ in range(n)]
+    k = rng.integers(1, 5, size=n)
+    all_w, all_c = [], []
+    for (ws, cs), ki in zip(cats, k):
+        all_w += ws
+        all_c += [c * int(ki) for c in cs]
+    if noise:
+        ws, cs = random_corpus(rng, S, int(150 * noise), 7, skew=0.4)
+        all_w += ws
+        all_c += cs
+    merges = np.array(train_bpe(all_w, all_c, n_merges, S), dtype=np.int32)
+    words = [Words.from_lists(ws, cs, n_bytes=sum(len(w) * c for w, c in zip(ws, cs))) for ws, cs in cats]
+    trs, index = count_all(words, merges, S + len(merges))
+    truth = k * np.array([w.n_bytes for w in words], dtype=np.float64)
+    return Problem.build(trs, merges, index), words, trs, truth / truth.sum()
+
+
+HAND_BUILT = {
+    "english": ["The cat sat on the mat and the dog sat on the log.", "A quick brown fox jumps over the lazy dog again."],
+    "german": ["Der Hund schläft unter dem Tisch und die Katze auch.", "Wir lesen heute Abend ein sehr schönes Buch."],
+    "python": ["def add(a, b):\n    return a + b\n", "for i in range(10):\n    print(i * i)\n"],
+}
+
+
+def test_hand_built_three_categories_recover_their_proportions(tmp_path):
+    # A byte-level BPE trained (to exhaustion) on 1x english + 2x german + 3x python; inferring from the
+    # same three samples must give back those shares of training bytes: 1*b_en : 2*b_de : 3*b_py.
+    from tests.tokenizer_builders import train_bytelevel_bpe
+    from tokbench.mixture.infer import Category, infer_mixture
+    from tokbench.mixture.config import MixtureConfig
+    from tokbench.tokenizer import load_tokenizer
+
+    mult = {"english": 1, "german": 2, "python": 3}
+    train = [t for name, texts in HAND_BUILT.items() for t in texts * mult[name]]
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(train, trainers.BpeTrainer(vocab_size=2000, show_progress=False,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    tb = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    cats = [Category(name, texts) for name, texts in HAND_BUILT.items()]
+    res = infer_mixture(tb, cats, MixtureConfig(merges=len(tb.model_merges()), min_bytes=10))
+    truth = np.array([mult[c.name] * c.n_bytes for c in cats], dtype=np.float64)
+    assert res.lp.converged and res.lp.objective == pytest.approx(0, abs=1e-6)
+    np.testing.assert_allclose(res.proportions, truth / truth.sum(), atol=0.02)
+    assert log10_mse(res.proportions, truth / truth.sum()) < log10_mse(res.tc, truth / truth.sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lazy_recovers_known_mixture(seed):
+    problem, words, trs, truth = mixture_instance(seed)
+    res = solve_lazy(problem)
+    props = byte_proportions(res.alpha, [w.n_bytes for w in words], [t.total_pairs for t in trs])
+    assert res.converged
+    assert log10_mse(props, truth) < -5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lazy_equals_full_lp(seed):
+    problem, words, trs, _ = mixture_instance(100 + seed, n=int(2 + seed % 3), noise=0.8, n_merges=25)
+    lazy = solve_lazy(problem, rows_per_step=1 + seed % 3)
+    full = solve_full(problem)
+    assert lazy.converged
+    assert lazy.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-6)
+    assert lazy.rows < full.rows  # the point of lazy generation
+    # With a unique optimum the weights agree; in general the lazy alpha must be optimal for the full LP.
+    check = solve_full_at(problem, lazy.alpha)
+    assert check == pytest.approx(full.objective, rel=1e-6, abs=1e-6)
+
+
+def solve_full_at(problem, alpha):
+    """Objective of the full LP with alpha fixed (the slacks re-optimised)."""
+    import highspy
+
+    from tokbench.mixture.lp import _Model, _row_coefficients, all_rows
+
+    model = _Model(problem.n, problem.T, problem.P)
+    for i, a in enumerate(alpha):
+        model.h.changeColBounds(i, float(a) - 1e-12, float(a) + 1e-12)
+    ts, ps = all_rows(problem)
+    model.add_rows(ts, ps, _row_coefficients(problem, ts, ps))
+    _, obj = model.solve()
+    return obj
+
+
+def test_byte_proportions_and_scores():
+    assert byte_proportions(np.array([1.0, 0.0]), [10, 10], [5, 5]).tolist() == [1.0, 0.0]
+    assert log10_mse([0.2, 0.8], [0.2, 0.8]) <= -29
+    tc = token_classification([np.array([0, 0, 9, 1]), np.array([0, 0, 1, 9])], np.array([2, 3]))
+    assert tc.tolist() == [0.5, 0.5]

@@ -1,0 +1,88 @@
+"""`tokbench infer-mixture` through the CLI runner: a small real run and every bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.test_cli_foundation import assert_clean_error
+from tests.tokenizer_builders import build_hf_bpe, build_hf_unigram
+from tokbench.cli.main import app
+
+runner = CliRunner()
+
+EN = "The cat sat on the mat. The dog sat on the log. Then the cat and the dog went to the market together.\n"
+DE = "Die Katze sitzt auf der Matte. Der Hund liegt auf dem Boden. Dann gehen beide zusammen auf den Markt.\n"
+
+
+@pytest.fixture
+def files(tmp_path, tiny_texts):
+    (tmp_path / "en.txt").write_text(EN * 120)
+    (tmp_path / "de.txt").write_text(DE * 120)
+    (tmp_path / "small.txt").write_text("tiny\n")
+    (tmp_path / "bpe").mkdir()
+    tok = build_hf_bpe(tiny_texts + [EN, DE] * 5, tmp_path / "bpe")
+    uni = build_hf_unigram(tiny_texts, tmp_path)
+    return tmp_path, tok, uni
+
+
+def test_run_writes_report_and_json(files):
+    d, tok, _ = files
+    out = d / "report"
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                            "--merges", "50", "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    shares = {c["category"]: c["proportion"] for c in data["categories"]}
+    assert set(shares) == {"en", "de"} and sum(shares.values()) == pytest.approx(1.0)
+    for key in ("constraints_added", "lp_resolves", "solve_seconds"):
+        assert key in data["solver"]
+    for name in ("report.md", "mixture.csv", "mixture.json", "mixture.png", "result.json", "manifest.json"):
+        assert (out / name).exists(), name
+    # the same command again refuses to overwrite, then --force works
+    r2 = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                             "--merges", "50", "--out", str(out)])
+    assert r2.exit_code == 2
+
+
+def test_help_has_example():
+    r = runner.invoke(app, ["infer-mixture", "--help"])
+    assert r.exit_code == 0 and "simulate" in r.output
+    r = runner.invoke(app, ["infer-mixture", "run", "--help"])
+    assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_non_bpe_tokenizer(files):
+    d, _, uni = files
+    r = runner.invoke(app, ["infer-mixture", uni, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}", "--no-report"])
+    assert_clean_error(r, "BPE")
+
+
+def test_merges_beyond_the_list(files):
+    d, tok, _ = files
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                            "--merges", "999999", "--no-report"])
+    assert_clean_error(r, "beyond the merge list")
+
+
+def test_duplicate_category_names(files):
+    d, tok, _ = files
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"en={d / 'de.txt'}", "--no-report"])
+    assert_clean_error(r, "given twice")
+
+
+def test_too_little_text(files):
+    d, tok, _ = files
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"s={d / 'small.txt'}",
+                            "--merges", "50", "--no-report"])
+    assert_clean_error(r, "at least 10,000 bytes")
+
+
+def test_one_category_and_missing_file(files):
+    d, tok, _ = files
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "--merges", "50", "--no-report"])
+    assert_clean_error(r, "at least 2 categories")
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'nope.txt'}", "-c", f"de={d / 'de.txt'}", "--no-report"])
+    assert_clean_error(r, "nope.txt")

@@ -1,0 +1,208 @@
+"""Infer the training mixture of a BPE tokenizer: the library entry point.
+
+    >>> from tokbench.tokenizer import load_tokenizer                          # doctest: +SKIP
+    >>> cats = load_categories([("en", "libreoffice:en-us@train"), ("py", "code:python@train")])
+    >>> res = infer_mixture(load_tokenizer("gpt2"), cats)
+    >>> res.rows()[0]
+    {'category': 'en', 'proportion': 0.97, ...}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable, ContextManager, Sequence
+
+import numpy as np
+
+from tokbench.errors import ConfigError, CorpusError
+from tokbench.mixture.baselines import token_classification
+from tokbench.mixture.config import MixtureConfig
+from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
+from tokbench.mixture.paircount import count_all
+from tokbench.mixture.words import SymbolTable, boundary_safe_split, build_words, merge_list
+
+#: A progress hook: ``stage(description, total)`` is a context manager yielding ``advance(n)``.
+StageFn = Callable[[str, "int | None"], ContextManager[Callable[[int], None]]]
+
+
+@contextlib.contextmanager
+def _no_stage(description: str, total: int | None = None):
+    yield lambda n=1: None
+
+
+@dataclass
+class Category:
+    """One category's sample: a name, its texts and where they came from."""
+
+    name: str
+    texts: list[str]
+    kind: str = "natural"
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def n_bytes(self) -> int:
+        return sum(len(t.encode("utf-8")) for t in self.texts)
+
+
+def parse_category(text: str) -> tuple[str, str]:
+    """'NAME=SPEC' -> (name, spec); a bare spec names itself.
+
+    >>> parse_category("en=libreoffice:en-us@train"), parse_category("notes.txt")
+    (('en', 'libreoffice:en-us@train'), ('notes.txt', 'notes.txt'))
+    """
+    name, sep, spec = text.partition("=")
+    if not sep:
+        return text.strip(), text.strip()
+    if not name.strip() or not spec.strip():
+        raise ConfigError(f"cannot read category '{text}'; write NAME=SPEC, e.g. en=libreoffice:en-us@train")
+    return name.strip(), spec.strip()
+
+
+def default_category_specs(split: str = "train") -> list[tuple[str, str]]:
+    """Every bundled language of the libreoffice corpus and every bundled code language, one category each."""
+    from tokbench.corpora import corpus_info
+
+    out = []
+    for corpus in ("libreoffice", "code"):
+        info = corpus_info(corpus)
+        use = split if split in info.get("splits", []) else info["splits"][0]
+        for lang in sorted(info["languages"]):
+            out.append((lang, f"{corpus}:{lang}@{use}"))
+    return out
+
+
+def load_categories(pairs: Sequence[tuple[str, str]], sample_bytes: int | None = None,
+                    advance: Callable[[int], None] | None = None) -> list[Category]:
+    """Read each (name, corpus spec) into a :class:`Category`; duplicate names are an error."""
+    from tokbench.corpora import load_source
+
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise ConfigError(f"category name '{name}' is given twice; give every --category a different NAME (NAME=SPEC)")
+        seen.add(name)
+    out = []
+    for name, spec in pairs:
+        src = load_source(spec, max_bytes=sample_bytes)
+        out.append(Category(name, list(src.texts), src.kind, src.provenance()))
+        if advance is not None:
+            advance(1)
+    return out
+
+
+@dataclass
+class MixtureResult:
+    """What :func:`infer_mixture` found.
+
+    proportions: (n,) inferred shares of training *bytes* per category (sum 1).
+    alpha:       (n,) the LP's weights on normalised pair counts.
+    tc:          (n,) the TC baseline's shares.
+    """
+
+    tokenizer: dict
+    names: list[str]
+    kinds: list[str]
+    proportions: np.ndarray
+    alpha: np.ndarray
+    tc: np.ndarray
+    n_bytes: list[int]
+    total_pairs: list[int]
+    merges: int
+    lp: LPResult
+    timings: dict
+    sizes: dict
+
+    def rows(self) -> list[dict]:
+        order = np.argsort(-self.proportions, kind="stable")
+        return [
+            {"category": self.names[i], "kind": self.kinds[i], "proportion": float(self.proportions[i]),
+             "tc": float(self.tc[i]), "alpha": float(self.alpha[i]), "sample_bytes": int(self.n_bytes[i]),
+             "sample_pairs": int(self.total_pairs[i])}
+            for i in order
+        ]
+
+    def groups(self) -> dict[str, float]:
+        """Shares summed by kind ('code', 'natural') and English (any category named en*)."""
+        g: dict[str, float] = {}
+        for name, kind, p in zip(self.names, self.kinds, self.proportions):
+            g[kind] = g.get(kind, 0.0) + float(p)
+            if name.lower().startswith("en"):
+                g["english"] = g.get("english", 0.0) + float(p)
+        return g
+
+    def to_json(self) -> dict:
+        return {
+            "tokenizer": self.tokenizer,
+            "merges": self.merges,
+            "categories": self.rows(),
+            "groups": self.groups(),
+            "solver": self.lp.stats(),
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "sizes": self.sizes,
+        }
+
+
+def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = MixtureConfig(), *,
+                  stage: StageFn | None = None) -> MixtureResult:
+    """Proportions of ``categories`` in the training data of the BPE tokenizer ``tok``."""
+    stage = stage or _no_stage
+    if len(categories) < 2:
+        raise ConfigError(f"data-mixture inference needs at least 2 categories (got {len(categories)}); add --category NAME=SPEC")
+    names = [c.name for c in categories]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ConfigError(f"category name '{dup}' is given twice; give every category a different name")
+    for c in categories:
+        if c.n_bytes < config.min_bytes:
+            raise CorpusError(
+                f"category '{c.name}' has only {c.n_bytes:,} bytes of text; inference needs at least {config.min_bytes:,} "
+                f"bytes per category (1 MB or more gives stable answers; the paper used 1 GB)"
+            )
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    merges = merge_list(tok, config.merges)
+    table = SymbolTable.from_merges(merges)
+    # SentencePiece-style models often pre-tokenize nothing (the whole text is one 'word'); cut it before
+    # each word-start marker when no merge can cross such a cut, which changes nothing but the speed.
+    cut = boundary_safe_split(merges)
+    timings["merges"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    words = []
+    with stage("pre-tokenizing", sum(len(c.texts) for c in categories)) as advance:
+        for c in categories:
+            words.append(build_words(tok, c.texts, table, cut_markers=cut, advance=advance))
+    timings["pretokenize"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with stage("counting pairs", len(categories)) as advance:
+        trajectories, index = count_all(words, table.merges, len(table), advance=advance)
+    timings["count_pairs"] = time.perf_counter() - t0
+    for c, tr in zip(categories, trajectories):
+        if tr.total_pairs == 0:
+            raise CorpusError(f"category '{c.name}' has no pair of symbols to count (every pre-token is one symbol); give it real text")
+
+    t0 = time.perf_counter()
+    problem = Problem.build(trajectories, table.merges, index)
+    with stage("solving the LP (re-solves)", None) as advance:
+        lp = solve_lazy(problem, rows_per_step=config.rows_per_step, max_rounds=config.max_rounds,
+                        tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit, advance=advance)
+    timings["solve"] = time.perf_counter() - t0
+
+    n_bytes = [w.n_bytes for w in words]
+    totals = [tr.total_pairs for tr in trajectories]
+    props = byte_proportions(lp.alpha, n_bytes, totals)
+    vocab = np.unique(table.merges[:, 2]).astype(np.int64)
+    tc = token_classification([tr.token_counts for tr in trajectories], vocab)
+    sizes = {
+        "pairs": problem.P,
+        "events": int(problem.ev_pairs.shape[0]),
+        "distinct_pretokens": int(sum(w.n_words for w in words)),
+        "trajectory_mb": round(sum(tr.nbytes for tr in trajectories) / 1e6, 2),
+    }
+    return MixtureResult(
+        tok.describe(), names, [c.kind for c in categories], props, lp.alpha, tc, n_bytes, totals,
+        len(merges), lp, timings, sizes,
+    )

@@ -1,0 +1,59 @@
+"""Write a mixture-inference result as a report folder: markdown, CSV/JSON, PNG, manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokbench.files import write_json_atomic, write_text_atomic
+from tokbench.mixture.infer import MixtureResult
+from tokbench.report import grouped_bar_chart, markdown_table, write_table
+
+
+def display_rows(res: MixtureResult) -> list[dict]:
+    """Rows for tables: shares in percent, largest first."""
+    return [
+        {"category": r["category"], "kind": r["kind"], "inferred_%": 100 * r["proportion"], "tc_%": 100 * r["tc"],
+         "sample_bytes": r["sample_bytes"]}
+        for r in res.rows()
+    ]
+
+
+def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dict[str, Path]:
+    """mixture.csv/.json (one row per category), result.json, mixture.png, report.md, manifest.json."""
+    out_dir = Path(out_dir)
+    paths = write_table(out_dir, "mixture", res.rows())
+    paths["result"] = write_json_atomic(out_dir / "result.json", res.to_json())
+    rows = res.rows()
+    labels = [r["category"] for r in rows]
+    name = res.tokenizer.get("name", "tokenizer")
+    paths["png"] = grouped_bar_chart(
+        out_dir / "mixture.png", labels,
+        {"inferred (LP)": [100 * r["proportion"] for r in rows], "TC baseline": [100 * r["tc"] for r in rows]},
+        title=f"{name}: inferred training mixture ({res.merges:,} merges)", ylabel="share of training bytes (%)",
+    )
+    paths["manifest"] = write_json_atomic(out_dir / "manifest.json", manifest)
+    s = res.lp.stats()
+    groups = ", ".join(f"{k} {100 * v:.1f}%" for k, v in sorted(res.groups().items()))
+    md = [
+        f"# Inferred training mixture of {name}",
+        "",
+        f"Data mixture inference (Hayase et al. 2024) over the first {res.merges:,} merges of {name} "
+        f"({res.tokenizer.get('format')}, vocabulary {res.tokenizer.get('vocab_size'):,}) with {len(res.names)} categories. "
+        "Shares are of training bytes; TC is the paper's token-classification baseline.",
+        "",
+        f"Groups: {groups}.",
+        "",
+        markdown_table(display_rows(res), floatfmt="{:.2f}"),
+        "",
+        "![mixture](mixture.png)",
+        "",
+        "## Solver",
+        "",
+        f"{s['constraints_added']:,} constraints and {s['slack_columns_added']:,} slack columns added lazily over "
+        f"{s['lp_resolves']} LP re-solves (HiGHS); objective {s['objective']:.6g}; converged: {'yes' if s['converged'] else 'NO'}. "
+        f"Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items()) + ". "
+        f"{res.sizes['pairs']:,} distinct pairs, {res.sizes['events']:,} count changes recorded.",
+        "",
+    ]
+    paths["markdown"] = write_text_atomic(out_dir / "report.md", "\n".join(md))
+    return paths

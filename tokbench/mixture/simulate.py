@@ -1,0 +1,186 @@
+"""The paper's controlled experiment on the bundled corpora: tokenizers trained on known random mixtures.
+
+For each trial: draw n languages of the corpus and proportions uniform on the simplex, train a byte-level
+BPE tokenizer (the `tokenizers` library's trainer) on ``p_i * train_bytes`` bytes of each language's train
+split, infer the mixture from each language's dev split (text the tokenizer never saw), and score the
+method, the TC baseline and a uniform random guess by log10 MSE against the truth.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from tokbench.mixture.baselines import log10_mse, random_guess
+from tokbench.mixture.config import MixtureConfig, SimulationConfig
+
+#: The paper's log10 MSE on languages (100 trials), for the report.
+PAPER = {5: {"method": -7.30, "tc": -2.12, "random": -1.39}, 10: {"method": -7.66, "random": -1.84},
+         30: {"method": -7.73}, 112: {"method": -7.69}}
+
+
+def take_bytes(texts: Sequence[str], budget: int) -> list[str]:
+    """The first texts holding ``budget`` UTF-8 bytes (the last one cut at a character boundary).
+
+    >>> take_bytes(["abc", "déf"], 5)
+    ['abc', 'dé']
+    """
+    out, left = [], budget
+    for t in texts:
+        if left <= 0:
+            break
+        b = t.encode("utf-8")
+        if len(b) <= left:
+            out.append(t)
+            left -= len(b)
+        else:
+            out.append(b[:left].decode("utf-8", "ignore"))
+            left = 0
+    return out
+
+
+def train_bytelevel_bpe(texts: Sequence[str], merges: int, workdir: Path):
+    """A byte-level BPE tokenizer (GPT-2 style pre-tokenization) trained with the `tokenizers` library,
+    loaded through tokbench's HF adapter."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from tokbench.tokenizer import load_tokenizer
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=256 + merges, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False, special_tokens=[])
+    tok.train_from_iterator(texts, trainer=trainer)
+    path = workdir / "tokenizer.json"
+    tok.save(str(path))
+    return load_tokenizer(str(path))
+
+
+@dataclass
+class Trial:
+    languages: list[str]
+    truth: np.ndarray
+    inferred: np.ndarray
+    tc: np.ndarray
+    random: np.ndarray
+    merges: int
+    train_bytes: int
+    seconds: float
+    solver: dict
+
+    def scores(self) -> dict[str, float]:
+        return {"method": log10_mse(self.inferred, self.truth), "tc": log10_mse(self.tc, self.truth),
+                "random": log10_mse(self.random, self.truth)}
+
+
+@dataclass
+class Simulation:
+    config: SimulationConfig
+    trials: list[Trial] = field(default_factory=list)
+
+    def trial_rows(self) -> list[dict]:
+        rows = []
+        for k, t in enumerate(self.trials):
+            s = t.scores()
+            rows.append({"trial": k + 1, "languages": " ".join(t.languages), "merges": t.merges,
+                         "train_bytes": t.train_bytes, "method": s["method"], "tc": s["tc"], "random": s["random"],
+                         "seconds": round(t.seconds, 1)})
+        return rows
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for key in ("method", "tc", "random"):
+            v = np.array([t.scores()[key] for t in self.trials])
+            out[key] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                        "paper": PAPER.get(self.config.n, {}).get(key)}
+        return out
+
+    def summary_rows(self) -> list[dict]:
+        return [{"estimator": k, "n": self.config.n, "trials": len(self.trials), "mean": v["mean"], "std": v["std"],
+                 "paper_mean": v["paper"]} for k, v in self.summary().items()]
+
+    def to_json(self) -> dict:
+        return {
+            "config": dict(self.config.__dict__),
+            "summary": self.summary(),
+            "trials": [dict(r, truth=t.truth.tolist(), inferred=t.inferred.tolist(), tc_estimate=t.tc.tolist(),
+                            solver=t.solver)
+                       for r, t in zip(self.trial_rows(), self.trials)],
+        }
+
+
+def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Callable[[int], None] | None = None) -> Simulation:
+    """Run ``config.trials`` trials; deterministic for a given seed (the trainer is deterministic)."""
+    from tokbench.corpora import corpus_info, load_source
+    from tokbench.errors import ConfigError
+    from tokbench.mixture.infer import Category, infer_mixture
+
+    langs = sorted(corpus_info(config.corpus)["languages"])
+    if not 2 <= config.n <= len(langs):
+        raise ConfigError(f"--n must be between 2 and {len(langs)} (the languages of '{config.corpus}'), got {config.n}")
+    rng = np.random.default_rng(config.seed)
+    sim = Simulation(config)
+    cache: dict[tuple[str, str], list[str]] = {}
+
+    def texts(lang: str, split: str) -> list[str]:
+        if (lang, split) not in cache:
+            cache[(lang, split)] = list(load_source(f"{config.corpus}:{lang}@{split}").texts)
+        return cache[(lang, split)]
+
+    for _ in range(config.trials):
+        started = time.perf_counter()
+        chosen = sorted(rng.choice(langs, size=config.n, replace=False).tolist())
+        truth = rng.dirichlet(np.ones(config.n))
+        guess = random_guess(config.n, rng)
+        avail = np.array([sum(len(t.encode("utf-8")) for t in texts(l, config.train_split)) for l in chosen], dtype=np.float64)
+        # Category i needs p_i * B bytes: B is capped by the scarcest language relative to its share.
+        budget = int(min(config.train_bytes, np.min(avail / truth)))
+        train = []
+        for lang, p in zip(chosen, truth):
+            train.extend(take_bytes(texts(lang, config.train_split), int(round(p * budget))))
+        order = rng.permutation(len(train))
+        with tempfile.TemporaryDirectory(prefix="tokbench-sim-") as tmp:
+            tok = train_bytelevel_bpe([train[i] for i in order], config.merges, Path(tmp))
+            n_merges = len(tok.model_merges() or [])
+            cats = [Category(l, texts(l, config.sample_split)) for l in chosen]
+            res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges))
+        # The truth is the share of training bytes actually taken (rounding and character cuts aside).
+        got = np.array([sum(len(t.encode("utf-8")) for t in take_bytes(texts(l, config.train_split), int(round(p * budget))))
+                        for l, p in zip(chosen, truth)], dtype=np.float64)
+        sim.trials.append(Trial(chosen, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
+                                time.perf_counter() - started, res.lp.stats()))
+        if advance is not None:
+            advance(1)
+    return sim
+
+
+def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> None:
+    """trials.csv/json, summary.csv/json, result.json, report.md, manifest.json."""
+    from tokbench.files import write_json_atomic, write_text_atomic
+    from tokbench.report import markdown_table, write_table
+
+    out_dir = Path(out_dir)
+    write_table(out_dir, "trials", sim.trial_rows())
+    write_table(out_dir, "summary", sim.summary_rows())
+    write_json_atomic(out_dir / "result.json", sim.to_json())
+    write_json_atomic(out_dir / "manifest.json", manifest)
+    c = sim.config
+    md = [
+        f"# Controlled experiment: n = {c.n} languages of '{c.corpus}', {len(sim.trials)} trials (seed {c.seed})",
+        "",
+        f"Tokenizers: byte-level BPE (`tokenizers` trainer), up to {c.merges:,} merges, trained on up to "
+        f"{c.train_bytes:,} bytes of the {c.train_split} split mixed by proportions uniform on the simplex; "
+        f"mixtures inferred from the {c.sample_split} split. log10 MSE of the proportions:",
+        "",
+        markdown_table(sim.summary_rows(), floatfmt="{:.2f}"),
+        "",
+        markdown_table(sim.trial_rows(), floatfmt="{:.2f}"),
+        "",
+    ]
+    write_text_atomic(out_dir / "report.md", "\n".join(md))
