@@ -99,6 +99,7 @@ def simulate_cmd(
     merges: int = typer.Option(_S.merges, "--merges", "-m", help="Merges to train per tokenizer (fewer if the text runs out of pairs)."),
     train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help=f"Training text per tokenizer (default {_S.train_bytes:,} bytes)."),
     corpus: str = typer.Option(_S.corpus, "--corpus", help="Bundled corpus whose languages are the categories."),
+    time_limit: float = typer.Option(_S.time_limit, "--time-limit", help="Seconds of LP constraint generation per trial."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the trials and summary (JSON/CSV/markdown) to this folder."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -115,7 +116,7 @@ def simulate_cmd(
     from tokbench.provenance import run_manifest
 
     started = time.perf_counter()
-    config = SimulationConfig(n=n, trials=trials, seed=seed, merges=merges, corpus=corpus,
+    config = SimulationConfig(n=n, trials=trials, seed=seed, merges=merges, corpus=corpus, time_limit=time_limit,
                               train_bytes=parse_size(train_bytes) or _S.train_bytes)
     if out is not None:
         check_output_dir(out, force)

@@ -55,6 +55,7 @@ class SimulationConfig:
     train_bytes:     bytes of training text per tokenizer; category i contributes p_i * train_bytes. Capped
                      by what the scarcest chosen language has divided by its proportion.
     merges:          merges to train (and to use); the trainer stops earlier when the text runs out of pairs.
+    time_limit:      seconds of constraint generation per trial (see MixtureConfig.time_limit).
     """
 
     n: int = 5
@@ -65,3 +66,4 @@ class SimulationConfig:
     sample_split: str = "dev"
     train_bytes: int = 1_000_000
     merges: int = 30_000
+    time_limit: float = 60.0

@@ -149,7 +149,7 @@ def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Calla
             tok = train_bytelevel_bpe([train[i] for i in order], config.merges, Path(tmp))
             n_merges = len(tok.model_merges() or [])
             cats = [Category(l, texts(l, config.sample_split)) for l in chosen]
-            res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges))
+            res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges, time_limit=config.time_limit))
         # The truth is the share of training bytes actually taken (rounding and character cuts aside).
         got = np.array([sum(len(t.encode("utf-8")) for t in take_bytes(texts(l, config.train_split), int(round(p * budget))))
                         for l, p in zip(chosen, truth)], dtype=np.float64)

@@ -1,0 +1,91 @@
+"""Build reports/mixture/: the reference tokenizers' inferred training mixtures over the bundled categories.
+
+Runs `infer-mixture` (library API) for each tokenizer over every bundled libreoffice language and code
+language (train split), writes one report folder per tokenizer and a summary (README.md, summary.csv/json,
+summary.png) comparing them, with the paper's findings where they overlap.
+
+    python scripts/mixture_report.py [--tokenizers gpt2,cl100k,...] [--sample-bytes 400000] [--time-limit 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from tokbench.files import atomic_dir, write_text_atomic
+from tokbench.mixture.config import MixtureConfig
+from tokbench.mixture.infer import default_category_specs, infer_mixture, load_categories
+from tokbench.mixture.report import write_report
+from tokbench.provenance import run_manifest
+from tokbench.report import grouped_bar_chart, markdown_table, write_table
+from tokbench.tokenizer import load_tokenizer
+from tokbench.tokenizer.references import DEFAULT_SET
+
+PAPER = {
+    "gpt2": "99.1% English (paper, with web/book/code categories)",
+    "cl100k": "GPT-3.5: 62.6% code (paper)",
+    "o200k": "GPT-4o: 39% non-English (paper)",
+    "llama3": "Llama 3 added merges: 48.5% non-English (paper)",
+    "claude": "old Claude: 57.5% code (paper)",
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tokenizers", default=",".join(DEFAULT_SET))
+    ap.add_argument("--merges", type=int, default=30_000)
+    ap.add_argument("--sample-bytes", type=int, default=400_000)
+    ap.add_argument("--time-limit", type=float, default=90.0)
+    ap.add_argument("--out", default="reports/mixture")
+    a = ap.parse_args()
+    out = Path(a.out)
+    config = MixtureConfig(merges=a.merges, sample_bytes=a.sample_bytes, time_limit=a.time_limit)
+    pairs = default_category_specs(config.split)
+    cats = load_categories(pairs, config.sample_bytes)
+    summary, shares = [], {}
+    for name in a.tokenizers.split(","):
+        started = time.perf_counter()
+        tok = load_tokenizer(name)
+        res = infer_mixture(tok, cats, config)
+        manifest = run_manifest("infer-mixture", dict(config.__dict__, tokenizer=name), [c.provenance for c in cats],
+                                started=started, extra={"tokenizer": res.tokenizer})
+        with atomic_dir(out / name, force=True) as tmp:
+            write_report(res, tmp, manifest)
+        g = res.groups()
+        top = res.rows()[:3]
+        s = res.lp.stats()
+        summary.append({
+            "tokenizer": name, "english_%": 100 * g.get("english", 0), "code_%": 100 * g.get("code", 0),
+            "other_languages_%": 100 * (g.get("natural", 0) - g.get("english", 0)),
+            "top_3": ", ".join(f"{r['category']} {100 * r['proportion']:.1f}" for r in top),
+            "tc_english_%": 100 * sum(r["tc"] for r in res.rows() if r["category"].startswith("en")),
+            "tc_code_%": 100 * sum(r["tc"] for r in res.rows() if r["kind"] == "code"),
+            "lp_resolves": s["lp_resolves"], "constraints": s["constraints_added"], "converged": s["converged"],
+            "gap": s["gap"], "seconds": round(time.perf_counter() - started, 1), "paper": PAPER.get(name, "–"),
+        })
+        shares[name] = {r["category"]: 100 * r["proportion"] for r in res.rows()}
+        print(summary[-1], flush=True)
+    write_table(out, "summary", summary)
+    cats_order = [n for n, _ in pairs]
+    grouped_bar_chart(out / "summary.png", cats_order, {k: [v.get(c, 0.0) for c in cats_order] for k, v in shares.items()},
+                      title=f"Inferred training mixture over {len(cats_order)} bundled categories ({a.merges:,} merges)",
+                      ylabel="share of training bytes (%)")
+    md = [
+        "# What were the reference tokenizers trained on? (data mixture inference)",
+        "",
+        f"`python scripts/mixture_report.py --sample-bytes {a.sample_bytes} --time-limit {a.time_limit:g}`: the first "
+        f"{a.merges:,} merges of each tokenizer, {len(cats_order)} categories (every bundled libreoffice language and "
+        f"code language, train split, at most {a.sample_bytes:,} bytes each). One folder per tokenizer holds its table, "
+        "plot, solver statistics and manifest.",
+        "",
+        markdown_table(summary, floatfmt="{:.3g}"),
+        "",
+        "![summary](summary.png)",
+        "",
+    ]
+    write_text_atomic(out / "README.md", "\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
