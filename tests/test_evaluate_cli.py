@@ -150,3 +150,26 @@ def test_existing_output_needs_force(corpora, toks, tmp_path):
     assert r.exit_code == 2 and "--force" in r.output
     r = _run(toks[0], *BASE, "--metrics", "compression", "--out", str(out), "--force")
     assert r.exit_code == 0, r.output
+
+
+def test_unavailable_oracle_is_a_warning_not_a_failure(corpora, toks, tmp_path, monkeypatch):
+    from tokbench.errors import MissingDependencyError
+    from tokbench.metrics import lexicon
+
+    class Broken(lexicon.Oracle):
+        name, has_morphemes, description = "broken", False, "cannot load"
+
+        def __init__(self, lang):
+            self.lang = lang
+
+        def _judge(self, words):
+            raise MissingDependencyError("the broken oracle needs data that is not here; install it")
+
+    monkeypatch.setitem(lexicon.ORACLES, "broken", Broken)
+    out = tmp_path / "rep"
+    r = _run(toks[0], "--metrics", "tr", "--tr-corpus", "turkish@test", "--oracle", "tr=broken,wordfreq", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "warning" in r.output and "broken" in r.output
+    rows = json.loads((out / "tr.json").read_text())
+    assert {x["oracle"] for x in rows} == {"wordfreq"}
+    assert "Left out" in (out / "report.md").read_text()

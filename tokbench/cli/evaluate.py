@@ -97,6 +97,8 @@ def evaluate_cmd(
         _render(res)
         if res.failures:
             console.print(rich_table(res.failures, title="Failed to load"))
+    for w in res.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
         console.print(f"[green]report:[/] {out / 'report.md'}  (encodings from cache: {res.cache['hits']}, encoded: {res.cache['misses']})")
     if res.failures:
         names = ", ".join(f["tokenizer"] for f in res.failures)

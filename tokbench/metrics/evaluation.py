@@ -79,6 +79,8 @@ class EvalResults:
     config: EvalConfig
     tokenizers: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
+    #: problems that left a part out without failing the run (e.g. an oracle whose data cannot be fetched)
+    warnings: list[str] = field(default_factory=list)
     tables: dict[str, list[dict]] = field(default_factory=dict)
     inputs: list[dict] = field(default_factory=list)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -93,6 +95,7 @@ class EvalResults:
             "config": asdict(self.config),
             "tokenizers": self.tokenizers,
             "failures": self.failures,
+            "warnings": self.warnings,
             "tables": self.tables,
             "timings": self.timings,
             "prep_s": round(self.prep_s, 3),
@@ -358,9 +361,16 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
                 enc = enc_of(src)
                 t = time.perf_counter()
                 counts = kernels.count_ids(enc.ids, V)
-                for oracle in oracles:
+                for oracle in list(oracles):
                     adv = advance_of(f"%TR {src.lang} ({oracle.name})", int((counts > 0).sum()))
-                    row = purity_row(counts, tb, oracle, adv)
+                    try:
+                        row = purity_row(counts, tb, oracle, adv)
+                    except TokbenchError as exc:
+                        # One oracle's missing data (no apt-get, offline) must not sink the whole evaluation.
+                        results.warnings.append(f"%TR oracle {oracle.name}:{oracle.lang} left out: {exc}")
+                        oracles.remove(oracle)
+                        results.oracles.pop(f"{oracle.name}:{oracle.lang}", None)
+                        continue
                     tables["tr"].append({"tokenizer": tok.name, "corpus": src.label, "lang": src.lang, **row})
                 timing["metrics_s"] += time.perf_counter() - t
         timing["total_s"] = time.perf_counter() - t0

@@ -192,6 +192,8 @@ def render_markdown(res: EvalResults, manifest: dict, plots: list[str]) -> str:
     if res.failures:
         L += ["", "**Failed to load** (left out of every table; the command exits with code 1):", ""]
         L.append(markdown_table(res.failures))
+    if res.warnings:
+        L += ["", "**Left out:**", ""] + [f"- {w}" for w in res.warnings]
     L += ["", "## Inputs", ""]
     inputs = {}
     for i in res.inputs:
