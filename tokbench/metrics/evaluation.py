@@ -260,6 +260,15 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
     def arrays(src: TextSource) -> TextArrays:
         return texts[src.sha256]
 
+    # Which segments pair up with the reference does not depend on the tokenizer: align once.
+    aligned: dict[int, tuple] = {}
+
+    def alignment(src: TextSource):
+        if id(src) not in aligned:
+            aligned[id(src)] = align(premium_ref.ids, premium_ref.texts, src.ids, src.texts,
+                                     drop_identical=src is not premium_ref)
+        return aligned[id(src)]
+
     tables: dict[str, list[dict]] = defaultdict(list)
     for tok in toks:
         t0 = time.perf_counter()
@@ -344,8 +353,7 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
             for src in premium_sources:
                 enc = ref_enc if src is premium_ref else enc_of(src)
                 t = time.perf_counter()
-                r_pos, t_pos, identical = align(premium_ref.ids, premium_ref.texts, src.ids, src.texts,
-                                                drop_identical=src is not premium_ref)
+                r_pos, t_pos, identical = alignment(src)
                 unk_pd = kernels.count_masked_per_doc(enc.ids, enc.doc_offsets, unk_mask)
                 row = premium_row(ref_tpd, enc.tokens_per_doc(), unk_pd, r_pos, t_pos)
                 tables["premium"].append({"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang,
