@@ -249,24 +249,23 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
         detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
         raise TokenizerError(f"no tokenizer could be loaded ({detail})")
 
-    # Characters and words of each text once, for every tokenizer.
+    # Tokenizer-independent preparation, once for every tokenizer: characters and words of each text,
+    # and which premium segments pair up with the reference.
     t = time.perf_counter()
     texts: dict[str, TextArrays] = {}
     for src in main_sources:
         if src.sha256 not in texts:
             texts[src.sha256] = text_arrays(src.texts)
+    aligned: dict[int, tuple] = {}
+    for src in premium_sources:
+        aligned[id(src)] = align(premium_ref.ids, premium_ref.texts, src.ids, src.texts,
+                                 drop_identical=src is not premium_ref)
     results.prep_s = time.perf_counter() - t
 
     def arrays(src: TextSource) -> TextArrays:
         return texts[src.sha256]
 
-    # Which segments pair up with the reference does not depend on the tokenizer: align once.
-    aligned: dict[int, tuple] = {}
-
     def alignment(src: TextSource):
-        if id(src) not in aligned:
-            aligned[id(src)] = align(premium_ref.ids, premium_ref.texts, src.ids, src.texts,
-                                     drop_identical=src is not premium_ref)
         return aligned[id(src)]
 
     tables: dict[str, list[dict]] = defaultdict(list)
