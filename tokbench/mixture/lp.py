@@ -376,7 +376,7 @@ def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.nd
 
 
 def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 500, tolerance: float = 1e-6,
-               gap: float = 0.0, time_limit: float | None = None,
+               gap: float = 0.0, time_limit: float | None = None, stabilise: float = 0.5,
                advance: Callable[[int], None] | None = None) -> LPResult:
     """Optimal alpha by simultaneous row and column generation (see the module docstring).
 
@@ -384,7 +384,8 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
     between the relaxed objective (a lower bound) and the objective of the best weights seen so far with
     their slacks raised to cover every violation found (an upper bound) is at most ``gap``, or after
     ``max_rounds`` re-solves / ``time_limit`` seconds. Without convergence the weights with the best upper
-    bound are returned and ``converged`` is False.
+    bound are returned and ``converged`` is False. ``stabilise`` is the weight of the best weights in the
+    separation point (0: plain cutting planes at the LP's solution).
     """
     model = _Model(problem.n, problem.T, problem.P)
     res = LPResult(alpha=np.full(problem.n, 1.0 / problem.n), objective=0.0, converged=False)
@@ -405,10 +406,24 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
             alpha /= alpha.sum()
             vt, vp = model.slacks(x)
         t0 = time.perf_counter()
-        ts, ps, viol = _violations(alpha * problem.scale, alpha @ problem.merge_w, vt, vp, problem.merge_pid,
-                                   problem.P, problem.init_off, problem.init_pairs, problem.init_counts,
-                                   problem.ev_off, problem.ev_pairs, problem.ev_deltas, rows_per_step, tolerance)
-        added = model.add_rows(ts, ps, _row_coefficients(problem, ts, ps)) if len(ts) else 0
+        # In-out separation: look for violated rows at a point between the LP's weights and the best weights
+        # seen so far (by upper bound). Cutting planes at the LP point alone make alpha jump between vertices
+        # and converge slowly; any row found is valid, and a point with no violation is optimal outright
+        # (the LP's slacks cover it, so its objective equals the lower bound).
+        for point in ("mixed", "lp"):
+            if point == "mixed":
+                if rnd == 0 or not np.isfinite(best_upper) or stabilise <= 0:
+                    continue
+                sep = stabilise * best_alpha + (1 - stabilise) * alpha
+            else:
+                sep = alpha
+            ts, ps, viol = _violations(sep * problem.scale, sep @ problem.merge_w, vt, vp, problem.merge_pid,
+                                       problem.P, problem.init_off, problem.init_pairs, problem.init_counts,
+                                       problem.ev_off, problem.ev_pairs, problem.ev_deltas, rows_per_step, tolerance)
+            added = model.add_rows(ts, ps, _row_coefficients(problem, ts, ps)) if len(ts) else 0
+            if added or not len(ts):
+                break
+        alpha = sep
         t_sweep += time.perf_counter() - t0
         # (alpha, v(t) + worst violation found at t, v_p) satisfies the rows found, so its objective is an
         # (estimated) upper bound on the optimum, while the relaxed objective is a lower bound.
@@ -416,7 +431,7 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
         if len(ts):
             np.maximum.at(worst, ts, viol)
         upper = obj + float(worst.sum())
-        if rnd > 0 and upper < best_upper:
+        if upper < best_upper:
             best_upper, best_alpha = upper, alpha
         rel_gap = (best_upper - obj) / max(best_upper, 1e-12) if np.isfinite(best_upper) else 1.0
         res.history.append({"round": rnd + 1, "objective": obj, "upper_bound": upper, "gap": rel_gap,
