@@ -31,8 +31,11 @@ class Encoded:
     ids:         (N,) int64, the tokens of all documents concatenated.
     doc_offsets: (D+1,) int64, document ``d`` owns ``ids[doc_offsets[d]:doc_offsets[d+1]]``.
     starts/ends: (N,) int64 byte span of each token in its document's UTF-8 encoding, or ``None`` when
-                 spans were not requested. Tokens that stand for part of a character (byte-level BPE,
-                 byte fallback) share that character's span; a span may be empty (e.g. a prefix marker).
+                 spans were not requested. Where a tokenizer's tokens reassemble the text byte for byte
+                 (byte-level BPE, tiktoken, Tekken) the spans are exact, so a token standing for part of a
+                 character covers just its bytes; where spans come from the library's character offsets
+                 (normalising tokenizers, byte fallback) such tokens share the whole character's span. A span
+                 may be empty (e.g. a prefix marker). Metrics must accept both.
     doc_bytes:   (D,) int64 UTF-8 length of each document.
 
     >>> e = Encoded.from_lists([[5, 6], [7]], doc_bytes=[3, 1])
