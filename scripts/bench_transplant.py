@@ -123,6 +123,7 @@ def main() -> None:
     ap.add_argument("--report", default=str(ROOT / "reports" / "transplant"))
     ap.add_argument("--work", default=None, help="scratch folder for models (default: the tokbench cache)")
     ap.add_argument("--no-omp-timing", action="store_true", help="skip the OMP vs mergekit timing")
+    ap.add_argument("--merge", default=None, help="add the rows of another run's bench.json (e.g. one run per target in parallel) and redraw")
     ap.add_argument("--resume", action="store_true", help="keep rows already in results.json and skip them")
     args = ap.parse_args()
     if args.one:
@@ -154,6 +155,12 @@ def main() -> None:
     if args.resume and results_path.exists():
         saved = json.loads(results_path.read_text("utf-8"))
         rows.extend(saved["rows"] if isinstance(saved, dict) else saved)
+    if args.merge:
+        have = {(r["target"], r["method"]) for r in rows}
+        other = json.loads(Path(args.merge).read_text("utf-8"))
+        rows.extend(r for r in (other["rows"] if isinstance(other, dict) else other) if (r["target"], r["method"]) not in have)
+        args.targets = ""
+        args.no_omp_timing = True
     done = {(r["target"], r["method"]) for r in rows}
     if not rows:
         orig = work / "original"
@@ -168,7 +175,7 @@ def main() -> None:
         rows.append(row)
         save()
 
-    for target in args.targets.split(","):
+    for target in filter(None, args.targets.split(",")):
         tok = targets.get(target) or target
         if target == "bpe32k":
             tok = str(bpe32k(work))
@@ -196,6 +203,7 @@ def main() -> None:
         write_json_atomic(report / "omp_timing.json", timing)
         print(json.dumps(timing, indent=2))
 
+    save()
     try:
         from tokbench.report import grouped_bar_chart
 
