@@ -5,6 +5,11 @@
 #   bash scripts/test.sh -m "not integration"   # offline unit tests only
 set -euo pipefail
 TOKBENCH_EXTRAS="model,lexicon,test" source "$(dirname "$0")/setup_env.sh"
+# mergekit is the OMP peer the transplant tests compare with; installed without its dependencies so
+# that pip never replaces the CPU build of torch (its import needs only these few).
+python -m pip install -q --disable-pip-version-check --no-deps "mergekit==0.1.5" "peft>=0.10"
+python -m pip install -q --disable-pip-version-check immutables scipy
+export TOKBENCH_REQUIRE_PEERS=1
 python scripts/fetch_reference_tokenizers.py --all
 if [ -f scripts/fetch_models.py ]; then python scripts/fetch_models.py; fi
 python -m pytest -q -p no:cacheprovider "$@"
