@@ -202,7 +202,12 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
         "distinct_pretokens": int(sum(w.n_words for w in words)),
         "trajectory_mb": round(sum(tr.nbytes for tr in trajectories) / 1e6, 2),
     }
+    from tokbench.metrics.evaluation import portable_path
+
+    described = tok.describe()
+    # Reports are committed: no machine-specific absolute paths.
+    described["source"] = portable_path(str(described.get("source", "")))
     return MixtureResult(
-        tok.describe(), names, [c.kind for c in categories], props, lp.alpha, tc, n_bytes, totals,
+        described, names, [c.kind for c in categories], props, lp.alpha, tc, n_bytes, totals,
         len(merges), lp, timings, sizes,
     )
