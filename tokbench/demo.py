@@ -50,6 +50,8 @@ class DemoConfig:
     #: mixture inference: the same categories, sampled from the dev splits
     mixture_sample_bytes: int = 250_000
     mixture_merges: int = 15_000
+    mixture_max_rounds: int = 40
+    mixture_gap: float = 0.01
     transplant_methods: tuple[str, ...] = ("omp",)
     seed: int = 0
 
@@ -216,7 +218,10 @@ def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Lo
     log(f"inferring the mixture of tokbench-bpe over {len(pairs)} categories")
     categories = load_categories(pairs, sample_bytes=cfg.mixture_sample_bytes)
     tok = load_tokenizer(bpe_dir, name="tokbench-bpe")
-    found = infer_mixture(tok, categories, MixtureConfig(merges=cfg.mixture_merges, sample_bytes=cfg.mixture_sample_bytes))
+    # Stop on a round count and a gap, never on wall time, so the committed report is reproducible.
+    mc = MixtureConfig(merges=cfg.mixture_merges, sample_bytes=cfg.mixture_sample_bytes, time_limit=None,
+                       max_rounds=cfg.mixture_max_rounds, gap=cfg.mixture_gap)
+    found = infer_mixture(tok, categories, mc)
     truth_bytes = res.facts.get("true_mixture", {})
     total = sum(truth_bytes.values()) or 1
     rows = []
@@ -243,8 +248,8 @@ def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Lo
         f"(up to {cfg.mixture_sample_bytes // 1000} KB, text the tokenizer never saw) go into the linear program of "
         "Hayase et al. 2024 (lazy row/column generation in HiGHS). The true byte proportions of its training data "
         f"are known here. log10 MSE: **{math.log10(mse):.2f}** for the LP vs {math.log10(tc_mse):.2f} for the TC baseline "
-        f"(LP: {stats['constraints_added']} constraints added, "
-        f"{stats['lp_resolves']} re-solves).",
+        f"(LP: {stats['constraints_added']:,} constraints added, {stats['lp_resolves']} re-solves, "
+        f"{'converged' if stats.get('converged') else 'stopped after ' + str(cfg.mixture_max_rounds) + ' rounds or at a ' + format(cfg.mixture_gap, '.0%') + ' gap'}).",
         "",
         markdown_table(rows, floatfmt="{:.4f}"),
         "",
