@@ -214,10 +214,16 @@ class HFTokenizer(Tokenizer):
             return [text] if text else []
         return [s for s, _ in self._tok.pre_tokenizer.pre_tokenize_str(text)]
 
+    @cached_property
+    def _model_vocab(self) -> dict[str, int]:
+        # get_vocab() builds a new dict of the whole vocabulary on every call; replaying merges asks per
+        # pre-token, so keep one.
+        return self._tok.get_vocab(with_added_tokens=False)
+
     def model_initial_symbols(self, pretoken: str) -> list[str]:
         if self.byte_level or not self.byte_fallback:
             return list(pretoken)
-        vocab = self._tok.get_vocab(with_added_tokens=False)
+        vocab = self._model_vocab
         out = []
         for ch in pretoken:
             if ch in vocab:
