@@ -10,6 +10,11 @@ TOKBENCH_EXTRAS="model,lexicon,test" source "$(dirname "$0")/setup_env.sh"
 python -m pip install -q --disable-pip-version-check --no-deps "mergekit==0.1.5" "peft>=0.10"
 python -m pip install -q --disable-pip-version-check immutables scipy
 export TOKBENCH_REQUIRE_PEERS=1
+# The hunspell oracle fetches Debian dictionaries with `apt-get download`, which needs the package lists:
+# fetch them once on a machine that has none (a new CI machine).
+if command -v apt-get >/dev/null 2>&1 && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+  apt-get update -qq >/dev/null 2>&1 || echo "(apt-get update failed: the hunspell oracle test needs Debian's package lists)" >&2
+fi
 python scripts/fetch_reference_tokenizers.py --all
 if [ -f scripts/fetch_models.py ]; then python scripts/fetch_models.py; fi
 python -m pytest -q -p no:cacheprovider "$@"
