@@ -382,7 +382,8 @@ def test_replay_pieces_equals_merging_each_word():
 
     from tokbench.train.bpe import train_bytelevel_bpe
     from tokbench.train.replay import pack_words, replay_pieces
-    from tokbench.train.superbpe import _merge_pairs, count_pretokens_fast
+    from tokbench.tokenizer.formats.hf import parse_merges as _merge_pairs
+    from tokbench.train.superbpe import count_pretokens_fast
 
     texts = synthetic_lines(200, seed=4) + MULTILINGUAL * 5 + ["don't 'sun' it's  a\n\nb.\n  x", "Hi.\nHo!\n\n", "a\tb  c   d"] * 20
     for pre in ("gpt2", "gpt4o"):

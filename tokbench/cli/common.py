@@ -99,17 +99,9 @@ def rich_table(rows: Sequence[dict[str, Any]], title: str | None = None, columns
 def _fmt(v: Any, floatfmt: str) -> str:
     from rich.markup import escape
 
-    if isinstance(v, str):
-        return escape(v)
-    if v is None:
-        return "–"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return floatfmt.format(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+    from tokbench.report.tables import format_cell
+
+    return escape(v) if isinstance(v, str) else format_cell(v, floatfmt)
 
 
 def print_json(obj: Any) -> None:

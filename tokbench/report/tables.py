@@ -11,7 +11,8 @@ from typing import Any, Sequence
 from tokbench.files import write_json_atomic, write_text_atomic
 
 
-def _cell(v: Any, floatfmt: str) -> str:
+def format_cell(v: Any, floatfmt: str = "{:.3f}") -> str:
+    """One value as a table shows it: '–' for missing, yes/no, floats by ``floatfmt``, ints with commas."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     if isinstance(v, bool):
@@ -20,7 +21,12 @@ def _cell(v: Any, floatfmt: str) -> str:
         return floatfmt.format(v)
     if isinstance(v, int):
         return f"{v:,}"
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return str(v)
+
+
+def _cell(v: Any, floatfmt: str) -> str:
+    """A markdown cell: :func:`format_cell` with pipes escaped and newlines folded."""
+    return format_cell(v, floatfmt).replace("|", "\\|").replace("\n", " ")
 
 
 def columns_of(rows: Sequence[dict]) -> list[str]:

@@ -33,17 +33,7 @@ from tokbench.train.config import TrainConfig
 from tokbench.train.pretokenizers import stage2_pretokenizer
 from tokbench.train.progress import Progress, stage
 from tokbench.train.stage2_kernel import SEP, continue_bpe
-
-
-def _merge_pairs(model: dict) -> list[tuple[str, str]]:
-    out = []
-    for m in model.get("merges") or []:
-        if isinstance(m, str):
-            a, _, b = m.partition(" ")
-            out.append((a, b))
-        else:
-            out.append((m[0], m[1]))
-    return out
+from tokbench.tokenizer.formats.hf import parse_merges
 
 
 def count_pretokens(texts: Sequence[str], recipe: str, advance=None) -> Counter:
@@ -183,7 +173,7 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
     del stage1
     model = spec["model"]
     vocab: dict[str, int] = model["vocab"]
-    merges1 = _merge_pairs(model)
+    merges1 = parse_merges(model)
     specials = {a["content"] for a in spec.get("added_tokens", [])}
     id_to_str = {i: s for s, i in vocab.items()}
     V1 = max(vocab.values()) + 1

@@ -28,6 +28,22 @@ def _components(node, key="type") -> list[dict]:
     return [node]
 
 
+def parse_merges(model: dict) -> list[tuple[str, str]]:
+    """The ordered merges of a tokenizer.json ``model`` section, in either of its two spellings.
+
+    >>> parse_merges({"merges": ["a b", ["ab", "c"]]})
+    [('a', 'b'), ('ab', 'c')]
+    """
+    out = []
+    for m in model.get("merges") or []:
+        if isinstance(m, str):
+            a, _, b = m.partition(" ")
+            out.append((a, b))
+        else:
+            out.append((m[0], m[1]))
+    return out
+
+
 class HFTokenizer(Tokenizer):
     format = "hf"
 
@@ -197,15 +213,7 @@ class HFTokenizer(Tokenizer):
     def model_merges(self) -> list[tuple[str, str]] | None:
         if self.model_kind != "bpe":
             return None
-        merges = self.spec_json["model"].get("merges") or []
-        out = []
-        for m in merges:
-            if isinstance(m, str):
-                a, _, b = m.partition(" ")
-                out.append((a, b))
-            else:
-                out.append((m[0], m[1]))
-        return out
+        return parse_merges(self.spec_json["model"])
 
     def model_pretokenize(self, text: str) -> list[str]:
         if self._tok.normalizer is not None:
