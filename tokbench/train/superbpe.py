@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -78,11 +79,40 @@ def _pretoken_spans_tokenizer(recipe: str):
     return tok
 
 
-#: Below this code point Python's `regex` and the Oniguruma engine inside `tokenizers` agree on \s, \p{L}
-#: and \p{N} (checked for every code point on regex 2024+/tokenizers 0.23; the first disagreement is a
-#: character added in a newer Unicode version). Segments made only of such characters are split in
-#: Python, which is ~4x faster than a `tokenizers` round trip; others go through `tokenizers`.
+#: Code points checked for the Python fast path. Below this bound Python's `regex` and the Oniguruma engine
+#: inside `tokenizers` agree on \\s, \\p{L} and \\p{N} except where one of them has a newer Unicode database
+#: (e.g. regex 2026.11 assigns U+0558, tokenizers 0.23 does not): those are found at run time by
+#: :func:`python_unsafe_chars`, never assumed. Segments made only of agreeing characters are split in Python,
+#: about 4x faster than a `tokenizers` round trip; the others go through `tokenizers`.
 PY_SAFE_BELOW = "\u088f"
+
+
+@lru_cache(maxsize=1)
+def python_unsafe_chars():
+    """A compiled character class of the code points below :data:`PY_SAFE_BELOW` on which Python's split of
+    the 2025 recipe differs from `tokenizers`' with the installed versions, or None when they all agree."""
+    import regex
+    from tokenizers import Regex, pre_tokenizers
+
+    from tokbench.train.pretokenizers import RECIPE_2025
+
+    pt = pre_tokenizers.Split(Regex(RECIPE_2025), behavior="isolated")
+    pat = regex.compile(RECIPE_2025)
+    bad = []
+    for c in range(1, ord(PY_SAFE_BELOW)):
+        ch = chr(c)
+        probe = f"a{ch}{ch} b1234{ch}  x.{ch}"
+        if split_isolated(pat, probe) != [p for p, _ in pt.pre_tokenize_str(probe)]:
+            bad.append(ch)
+    return regex.compile("[" + "".join(regex.escape(ch) for ch in bad) + "]") if bad else None
+
+
+def python_can_split(seg: str) -> bool:
+    """True when the Python split of ``seg`` provably equals `tokenizers`' (see :data:`PY_SAFE_BELOW`)."""
+    if not seg or max(seg) >= PY_SAFE_BELOW:
+        return False
+    unsafe = python_unsafe_chars()
+    return unsafe is None or unsafe.search(seg) is None
 
 
 def split_isolated(pattern, text: str) -> list[str]:
@@ -120,7 +150,7 @@ def count_pretokens_fast(texts: Sequence[str], recipe: str, advance=None, batch:
     if recipe == "2025":
         pattern = regex.compile(RECIPE_2025)
         for seg, n in seg_counts.items():
-            if seg and max(seg) < PY_SAFE_BELOW:
+            if python_can_split(seg):
                 for piece in split_isolated(pattern, seg):
                     counts[piece] += n
             else:
