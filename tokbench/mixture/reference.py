@@ -8,22 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-
-def apply_merge(word: list[int], a: int, b: int, c: int) -> list[int]:
-    """Replace every (a, b) left to right by c.
-
-    >>> apply_merge([1, 1, 1], 1, 1, 9), apply_merge([1, 2, 1, 2, 3], 1, 2, 9)
-    ([9, 1], [9, 9, 3])
-    """
-    out, i = [], 0
-    while i < len(word):
-        if i + 1 < len(word) and word[i] == a and word[i + 1] == b:
-            out.append(c)
-            i += 2
-        else:
-            out.append(word[i])
-            i += 1
-    return out
+from tokbench.tokenizer.merges import merge_word as apply_merge
 
 
 def count_all_pairs(words: Sequence[Sequence[int]], counts: Sequence[int]) -> Counter:

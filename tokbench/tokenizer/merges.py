@@ -11,6 +11,26 @@
 from __future__ import annotations
 
 
+def merge_word(word: list[int], a: int, b: int, new: int) -> list[int]:
+    """Apply one merge to a word of symbol ids: replace each adjacent ``a b`` by ``new``, left to right.
+
+    The plain step every slow reference (SuperBPE stage 2, mixture pair counting) replays merges with.
+
+    >>> merge_word([1, 1, 1, 2, 1, 1], 1, 1, 9), merge_word([1, 2, 1, 2, 3], 1, 2, 9)
+    ([9, 1, 2, 9], [9, 9, 3])
+    """
+    out: list[int] = []
+    i = 0
+    while i < len(word):
+        if i + 1 < len(word) and word[i] == a and word[i + 1] == b:
+            out.append(new)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return out
+
+
 def bpe_parts(token: bytes, ranks: dict[bytes, int], max_rank: int) -> list[bytes]:
     """Byte-pair encode ``token`` using only merges whose result has rank < ``max_rank``.
 

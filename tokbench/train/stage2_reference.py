@@ -21,25 +21,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+from tokbench.tokenizer.merges import merge_word  # noqa: F401  (re-exported for tests)
 from tokbench.train.caps import allowed
-
-
-def merge_word(word: list[int], a: int, b: int, new: int) -> list[int]:
-    """Replace each adjacent ``a b`` left to right.
-
-    >>> merge_word([1, 1, 1, 2, 1, 1], 1, 1, 9)
-    [9, 1, 2, 9]
-    """
-    out: list[int] = []
-    i = 0
-    while i < len(word):
-        if i + 1 < len(word) and word[i] == a and word[i + 1] == b:
-            out.append(new)
-            i += 2
-        else:
-            out.append(word[i])
-            i += 1
-    return out
 
 
 def count_pairs(words: Sequence[tuple[list[int], int]]) -> Counter:
