@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from tokbench.tokenizer.merges import merge_word  # noqa: F401  (re-exported for tests)
+from tokbench.tokenizer.merges import merge_word
 from tokbench.train.caps import allowed
 
 
