@@ -14,7 +14,7 @@ from tokbench.cli.main import app
 from tokbench.transplant import estimators as est
 from tokbench.transplant.checkpoint import Tensor, read_safetensors, write_safetensors
 from tokbench.transplant.config import TransplantConfig
-from tokbench.transplant.omp import batch_omp, batch_omp_screened, omp_reference
+from tokbench.transplant.omp import batch_omp, batch_omp_screened, omp, omp_reference, ridge_refit
 from tokbench.transplant.run import transplant
 
 runner = CliRunner()
@@ -89,6 +89,45 @@ def test_omp_matches_mergekit_batch_omp():
         sidx, scoef = batch_omp_screened(T, A, k, m=10**6)
         assert (sidx == midx.numpy()).all()
         np.testing.assert_allclose(scoef, mcoef.numpy(), atol=tol, rtol=tol)
+
+
+def _ridge_reference(t, AS, ridge):
+    """Slow and obviously right: the ridge solution as an augmented least-squares problem."""
+    k = AS.shape[0]
+    lam = ridge * float((AS**2).sum()) / k
+    M = np.vstack([AS.T, np.sqrt(lam) * np.eye(k)])
+    return np.linalg.lstsq(M, np.concatenate([t, np.zeros(k)]), rcond=None)[0]
+
+
+@pytest.mark.parametrize("ridge", [0.0, 1e-3, 0.1, 1.0])
+def test_ridge_refit_matches_reference(ridge):
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((90, 20))
+    T = rng.standard_normal((12, 20))
+    idx, coef = batch_omp(T, A, 7)
+    got = ridge_refit(T, A, idx, ridge, block=5)  # several blocks
+    for b in range(len(T)):
+        np.testing.assert_allclose(got[b], _ridge_reference(T[b], A[idx[b]], ridge), rtol=1e-8, atol=1e-10)
+    if ridge == 0.0:
+        np.testing.assert_allclose(got, coef, rtol=1e-8, atol=1e-10)  # no ridge = OMP's own least squares
+    got32 = ridge_refit(T.astype(np.float32), A.astype(np.float32), idx, ridge)
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, got, rtol=1e-3, atol=1e-4)
+
+
+def test_omp_with_ridge_keeps_selection_and_bounds_coefficients_on_near_duplicate_anchors():
+    """Anchors in near-identical pairs (as uncased MiniLM gives "The"/"the"): plain least squares over a
+    pair gives huge opposite-sign coefficients; the ridge refit keeps the same atoms and bounded weights."""
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((40, 16))
+    A = np.vstack([base, base + 1e-6 * rng.standard_normal(base.shape)])  # anchor i and i+40 nearly equal
+    T = base[:6] + 0.3 * rng.standard_normal((6, 16))
+    idx0, c0 = omp(T, A, 30, max_candidates=0)
+    idx1, c1 = omp(T, A, 30, max_candidates=0, ridge=0.01)
+    assert (idx0 == idx1).all()
+    assert np.abs(c0).max() > 100
+    assert np.abs(c1).max() < 5
+    np.testing.assert_allclose(c1, ridge_refit(T, A, idx0, 0.01))
 
 
 def test_omp_k_larger_than_anchors_is_a_config_error():

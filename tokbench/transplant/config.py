@@ -22,6 +22,9 @@ class TransplantConfig:
              coefficients (short strings' MiniLM vectors are nearly collinear) and a useless model, while
              the heuristic is best with 'minilm' (1.61 vs 1.69 bits/byte on English) — use
              ``--method heuristic --aux minilm`` when torch is installed.
+    ridge:   OMP only: Tikhonov weight, relative to the chosen anchors' mean squared norm, of the final
+             coefficient fit (the selection stays plain OMP). 0 = tokensurgeon's least squares. A deviation
+             from the published method, needed for a usable MiniLM space (see ``omp.py``).
     max_candidates: OMP pre-screens each target's anchors to the ``max_candidates`` most correlated ones
              when the exact search would be too large for a CPU (0 = always exact). See ``omp.py``.
     tau, w_global, top_k: TokenAdapt's temperature, global-estimate weight and global neighbours.
@@ -32,6 +35,7 @@ class TransplantConfig:
     method: str = "omp"
     k: int = 64
     aux: str = "self"  # measured: OMP in MiniLM space blows up; see reports/transplant/README.md
+    ridge: float = 0.0
     max_candidates: int = 256
     tau: float = 0.3
     w_global: float = 0.3

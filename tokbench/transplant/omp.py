@@ -14,6 +14,13 @@ Three implementations, tested against each other on random inputs:
   itself (one GEMM), then runs OMP inside that set with a Numba kernel whose per-target working set stays
   in cache (cost B*k*m*D). With ``m >= N`` it is exact; with smaller ``m`` it is an approximation whose
   agreement with the exact search ``scripts/bench_transplant.py`` measures.
+
+A deviation from tokensurgeon, off unless asked for (``ridge > 0``): :func:`ridge_refit` replaces the final
+least-squares coefficients of the chosen atoms by Tikhonov-regularised ones. The *selection* stays plain OMP.
+It exists because in an auxiliary space where several anchors have (nearly) the same vector — MiniLM is
+uncased and strips whitespace, so "The", "the" and " the" coincide — the unregularised fit is ill-conditioned
+and returns huge coefficients of opposite sign, which applied to the base rows give a useless model
+(bits per byte ~1e10 measured); a small ridge keeps them bounded.
 """
 
 from __future__ import annotations
@@ -244,7 +251,7 @@ def _dedupe_rows(c: np.ndarray) -> np.ndarray:
     """(B, m) ids with repeats within a row replaced by -1 (the kernel skips negative ids).
 
     >>> _dedupe_rows(np.array([[3, 1, 3]])).tolist()
-    [[-1, 1, 3]]
+    [[1, 3, -1]]
     """
     c = np.sort(c, axis=1)
     dup = np.zeros(c.shape, dtype=bool)
@@ -253,13 +260,44 @@ def _dedupe_rows(c: np.ndarray) -> np.ndarray:
     return c
 
 
+def ridge_refit(targets: np.ndarray, candidates: np.ndarray, idx: np.ndarray, ridge: float, *,
+                block: int = 2048) -> np.ndarray:
+    """Tikhonov-regularised coefficients for atoms already chosen: per target b,
+    ``c = argmin ||t_b - sum_j c_j a_{idx[b, j]}||^2 + lam_b ||c||^2`` with ``lam_b = ridge * mean_j ||a_j||^2``
+    (relative to the chosen atoms' mean squared norm, so ``ridge`` does not depend on the space's scale).
+    Solved as the (k, k) normal equations ``(G + lam_b I) c = A_S t`` in float64, blocked over targets.
+    ``ridge = 0`` is the ordinary least-squares fit of the same atoms. Returns (B, k) float32/float64 like
+    the inputs.
+
+    >>> A = np.eye(2); ridge_refit(np.array([[2., 0.]]), A, np.array([[0, 1]]), 1.0).tolist()
+    [[1.0, 0.0]]
+    """
+    dtype = np.float64 if (targets.dtype == np.float64 or candidates.dtype == np.float64) else np.float32
+    B, k = idx.shape
+    out = np.empty((B, k), dtype=dtype)
+    eye = np.eye(k)
+    for lo in range(0, B, block):
+        AS = candidates[idx[lo : lo + block]].astype(np.float64)  # (b, k, D)
+        G = np.einsum("bkd,bjd->bkj", AS, AS)
+        rhs = np.einsum("bkd,bd->bk", AS, targets[lo : lo + block].astype(np.float64))
+        lam = ridge * np.einsum("bkk->b", G) / k
+        out[lo : lo + block] = np.linalg.solve(G + lam[:, None, None] * eye, rhs[..., None])[..., 0]
+    return out
+
+
 def omp(targets: np.ndarray, candidates: np.ndarray, k: int, max_candidates: int = 256,
-        progress: Callable[[int], None] | None = None, exact_budget: float = 2e11) -> tuple[np.ndarray, np.ndarray]:
+        progress: Callable[[int], None] | None = None, exact_budget: float = 2e11,
+        ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """OMP as the transplant uses it: exact when B*N*D*k is within ``exact_budget`` multiply-adds or
-    ``max_candidates`` is 0, otherwise screened to ``max_candidates`` per target."""
+    ``max_candidates`` is 0, otherwise screened to ``max_candidates`` per target. With ``ridge > 0`` the
+    chosen atoms' coefficients are refitted by :func:`ridge_refit` (a documented deviation, see above)."""
     B, D = targets.shape
     N = candidates.shape[0]
     _check_k(k, N)
     if max_candidates <= 0 or max_candidates >= N or float(B) * N * D * k <= exact_budget:
-        return batch_omp(targets, candidates, k, progress=progress)
-    return batch_omp_screened(targets, candidates, k, max_candidates, progress=progress)
+        idx, coef = batch_omp(targets, candidates, k, progress=progress)
+    else:
+        idx, coef = batch_omp_screened(targets, candidates, k, max_candidates, progress=progress)
+    if ridge > 0:
+        coef = ridge_refit(targets, candidates, idx, ridge)
+    return idx, coef

@@ -99,8 +99,9 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         t0 = time.perf_counter()
         with stage(f"OMP k={cfg.k} over {len(al.anchor_new):,} anchors", B) as adv:
             idx, coef = omp(np.asarray(phi_new, np.float32), np.asarray(phi_old_anchor, np.float32), cfg.k,
-                            cfg.max_candidates, progress=adv)
+                            cfg.max_candidates, progress=adv, ridge=cfg.ridge)
         info["omp_seconds"] = round(time.perf_counter() - t0, 3)
+        info["ridge"] = cfg.ridge
         rows = est.apply_coefficients(E[al.anchor_old], idx, coef)
     elif m == "heuristic":
         if donor is not None:
@@ -131,6 +132,8 @@ def validate(cfg: TransplantConfig) -> None:
         raise ConfigError(f"unknown --aux '{cfg.aux}'; choose one of {', '.join(AUX_SPACES)}")
     if cfg.k < 1:
         raise ConfigError(f"--k must be at least 1 (got {cfg.k})")
+    if not cfg.ridge >= 0:
+        raise ConfigError(f"--ridge must be 0 or more (got {cfg.ridge})")
 
 
 def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: TransplantConfig = TransplantConfig(), *,
