@@ -23,10 +23,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = {  # label -> (method, aux)
-    "omp/self": ("omp", "self"), "omp/minilm": ("omp", "minilm"),
-    "heuristic/self": ("heuristic", "self"), "heuristic/minilm": ("heuristic", "minilm"),
-    "fvt": ("fvt", "self"), "mean": ("mean", "self"), "zero": ("zero", "self"), "random": ("random", "self"),
+VARIANTS = {  # label -> (method, aux, scale); scale None = the method's default (config.py)
+    "omp/self": ("omp", "self", None), "omp/minilm": ("omp", "minilm", None),
+    "omp/self scale=1": ("omp", "self", 1.0),  # tokensurgeon's plain OMP, no calibration
+    "heuristic/self": ("heuristic", "self", None), "heuristic/minilm": ("heuristic", "minilm", None),
+    "fvt": ("fvt", "self", None), "mean": ("mean", "self", None), "zero": ("zero", "self", None),
+    "random": ("random", "self", None),
 }
 TEXTS = {"en": "libreoffice:en-us@test", "tr": "turkish:tr@test"}
 
@@ -37,16 +39,18 @@ def one(args) -> None:
     from tokbench.transplant.run import transplant
 
     t0 = time.perf_counter()
-    man = transplant(args.model, args.tokenizer, args.out, TransplantConfig(method=args.method, aux=args.aux), force=True)
+    scale = float(args.scale) if args.scale not in (None, "", "None") else None
+    man = transplant(args.model, args.tokenizer, args.out, TransplantConfig(method=args.method, aux=args.aux, scale=scale),
+                     force=True)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
     print(json.dumps({"wall_s": round(wall, 1), "peak_mib": round(peak), "counts": man["counts"],
                       "estimation": man["estimation"]}))
 
 
-def run_child(model, tokenizer, out, method, aux) -> dict:
+def run_child(model, tokenizer, out, method, aux, scale=None) -> dict:
     cmd = [sys.executable, __file__, "--one", "--model", str(model), "--tokenizer", str(tokenizer), "--out", str(out),
-           "--method", method, "--aux", aux]
+           "--method", method, "--aux", aux, "--scale", str(scale)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"transplant {method}/{aux} failed: {proc.stderr[-2000:]}")
@@ -113,9 +117,9 @@ def omp_timing(model, tokenizer: str, n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--model"); ap.add_argument("--tokenizer"); ap.add_argument("--out"); ap.add_argument("--method"); ap.add_argument("--aux")
+    ap.add_argument("--model"); ap.add_argument("--tokenizer"); ap.add_argument("--out"); ap.add_argument("--method"); ap.add_argument("--aux"); ap.add_argument("--scale")
     ap.add_argument("--targets", default="llama3,bpe32k")
-    ap.add_argument("--methods", default="omp/self,heuristic/self,fvt,mean,zero,random")
+    ap.add_argument("--methods", default="omp/self,fvt,mean,zero,random,heuristic/minilm,omp/minilm,omp/self scale=1,heuristic/self")
     ap.add_argument("--methods-bpe", default="omp/self,omp/minilm,heuristic/self,heuristic/minilm,fvt,mean,zero,random",
                     help="methods for the trained 32k BPE (MiniLM variants here: 3.5x fewer new tokens than llama3)")
     ap.add_argument("--max-bytes", default="10KB", help="text per language (a 135M model on a shared 2-core CPU scores ~40 tokens/s)")
@@ -180,14 +184,16 @@ def main() -> None:
         if target == "bpe32k":
             tok = str(bpe32k(work))
         for label in (args.methods_bpe if target == "bpe32k" else args.methods).split(","):
-            method, aux = VARIANTS[label]
+            method, aux, scale = VARIANTS[label]
             if (target, label) in done:
                 continue
-            out = work / f"{target}-{label.replace('/', '-')}"
-            info = run_child(gguf, tok, out, method, aux)
+            out = work / f"{target}-{label.replace('/', '-').replace(' ', '-').replace('=', '')}"
+            info = run_child(gguf, tok, out, method, aux, scale)
             row = {"target": target, "method": label, "transplant_s": info["wall_s"], "peak_mib": info["peak_mib"],
                    "shared": info["counts"]["shared"], "new": info["counts"]["new"],
-                   "omp_s": info["estimation"].get("input_embeddings", {}).get("omp_seconds")}
+                   "omp_s": info["estimation"].get("input_embeddings", {}).get("omp_seconds"),
+                   "scale": info["estimation"].get("input_embeddings", {}).get("scale"),
+                   "ridge": info["estimation"].get("input_embeddings", {}).get("ridge")}
             for lang, src in texts.items():
                 r = evaluate_dir(out, src.texts)
                 row[f"bpb_{lang}"] = r.bits_per_byte

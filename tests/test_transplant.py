@@ -343,6 +343,33 @@ def test_donor_omp_is_tokensurgeon(tiny, tmp_path):
     np.testing.assert_allclose(dst[al.new_ids[0]], coef @ base[al.anchor_old][idx], rtol=1e-4, atol=1e-5)
 
 
+def test_scale_and_ridge_defaults():
+    from tokbench.transplant.config import MINILM_RIDGE, OMP_SCALE
+
+    cfg = TransplantConfig()
+    assert cfg.method == "omp" and cfg.row_scale("self") == cfg.row_scale("minilm") == OMP_SCALE
+    assert cfg.row_scale("donor") == 1.0  # tokensurgeon's setting keeps its rows
+    assert TransplantConfig(method="fvt").row_scale() == TransplantConfig(method="heuristic").row_scale("self") == 1.0
+    assert TransplantConfig(method="fvt", scale=0.5).row_scale() == 0.5
+    assert cfg.ridge_for("self") == cfg.ridge_for("donor") == 0.0 and cfg.ridge_for("minilm") == MINILM_RIDGE
+    assert TransplantConfig(ridge=0.2).ridge_for("self") == TransplantConfig(ridge=0.2).ridge_for("minilm") == 0.2
+
+
+def test_omp_scale_multiplies_only_estimated_rows(tiny, tmp_path):
+    from tokbench.tokenizer import load_tokenizer
+    from tokbench.transplant.config import OMP_SCALE
+    from tokbench.transplant.vocab import align_vocabularies
+
+    m1 = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "s1", TransplantConfig(method="omp", k=5, scale=1.0))
+    m2 = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "sd", TransplantConfig(method="omp", k=5))
+    assert m1["estimation"]["input_embeddings"]["scale"] == 1.0 and m2["estimation"]["output_head"]["scale"] == OMP_SCALE
+    al = align_vocabularies(load_tokenizer(tiny["untied"]), load_tokenizer(tiny["new_tok"]))
+    a, b = _load(tmp_path / "s1"), _load(tmp_path / "sd")
+    for head in (False, True):
+        np.testing.assert_allclose(_rows(b, head)[al.new_ids], OMP_SCALE * _rows(a, head)[al.new_ids], rtol=1e-6, atol=1e-7)
+        assert np.array_equal(_rows(b, head)[al.copy_new], _rows(a, head)[al.copy_new])
+
+
 # --- evaluation ----------------------------------------------------------------------------------------------
 def test_bits_per_byte_matches_manual_loss(tiny):
     import math
@@ -419,8 +446,10 @@ def test_cli_bad_inputs(tiny, tmp_path):
     other.save(str(tmp_path / "ru" / "tokenizer.json"))
     msg = _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", str(tmp_path / "ru"), "-o", str(tmp_path / "o2")]))
     assert "shares no token" in msg and not (tmp_path / "o2").exists()
-    # unknown method, missing model
+    # unknown method, missing model, a non-positive scale, a negative ridge
     _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o3"), "--method", "magic"]))
+    assert "--scale" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o5"), "--scale", "0"]))
+    assert "--ridge" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o6"), "--ridge", "-1"]))
     _one_error_line(runner.invoke(app, ["transplant", str(tmp_path / "nope"), "-t", new, "-o", str(tmp_path / "o4")]))
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
 

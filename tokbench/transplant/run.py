@@ -99,9 +99,9 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         t0 = time.perf_counter()
         with stage(f"OMP k={cfg.k} over {len(al.anchor_new):,} anchors", B) as adv:
             idx, coef = omp(np.asarray(phi_new, np.float32), np.asarray(phi_old_anchor, np.float32), cfg.k,
-                            cfg.max_candidates, progress=adv, ridge=cfg.ridge)
+                            cfg.max_candidates, progress=adv, ridge=cfg.ridge_for(space))
         info["omp_seconds"] = round(time.perf_counter() - t0, 3)
-        info["ridge"] = cfg.ridge
+        info["ridge"] = cfg.ridge_for(space)
         rows = est.apply_coefficients(E[al.anchor_old], idx, coef)
     elif m == "heuristic":
         if donor is not None:
@@ -121,6 +121,10 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         rows = est.random_rows(E, B, cfg.seed)
     else:  # pragma: no cover - validated earlier
         raise ConfigError(f"unknown method {m}")
+    scale = cfg.row_scale(info.get("space"))
+    if scale != 1.0:  # documented calibration (config.py: TransplantConfig.scale)
+        rows = rows * np.float32(scale)
+    info["scale"] = scale
     out[al.new_ids] = rows
     return out, info
 
@@ -132,8 +136,10 @@ def validate(cfg: TransplantConfig) -> None:
         raise ConfigError(f"unknown --aux '{cfg.aux}'; choose one of {', '.join(AUX_SPACES)}")
     if cfg.k < 1:
         raise ConfigError(f"--k must be at least 1 (got {cfg.k})")
-    if not cfg.ridge >= 0:
+    if cfg.ridge is not None and not cfg.ridge >= 0:
         raise ConfigError(f"--ridge must be 0 or more (got {cfg.ridge})")
+    if cfg.scale is not None and not cfg.scale > 0:
+        raise ConfigError(f"--scale must be more than 0 (got {cfg.scale})")
 
 
 def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: TransplantConfig = TransplantConfig(), *,
