@@ -188,7 +188,8 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     problem = Problem.build(trajectories, table.merges, index)
     with stage("solving the LP (re-solves)", None) as advance:
         lp = solve_lazy(problem, rows_per_step=config.rows_per_step, max_rounds=config.max_rounds,
-                        tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit, advance=advance)
+                        tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit,
+                        purge_after=config.purge_after, advance=advance)
     timings["solve"] = time.perf_counter() - t0
 
     n_bytes = [w.n_bytes for w in words]

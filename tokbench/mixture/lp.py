@@ -12,7 +12,7 @@ per million, :data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute toleranc
 
 There is a constraint for every (step, pair) -- billions for real tokenizers -- but few are ever tight.
 :func:`solve_lazy` starts with none, then repeatedly sweeps the trajectories with the current solution,
-keeps the weighted count W_p(t) = sum_i alpha_i c_{i,p}(t) of every pair in a max-heap updated only for
+keeps W_p(t) - v_p, with W_p(t) = sum_i alpha_i c_{i,p}(t), of every pair in a max-heap updated only for
 the pairs a merge changed, pops the pairs above W_{m(t)}(t) + v(t) (the violated ones, most frequent
 first), adds them as rows (and their v_p / v(t) as new columns), and re-solves warm. When a sweep finds
 nothing violated the solution is optimal for the whole (truncated) LP. :func:`solve_full` builds every
@@ -102,6 +102,7 @@ class LPResult:
     sweep_seconds: float = 0.0
     simplex_iterations: int = 0
     gap: float = 0.0
+    purged: int = 0
     history: list = field(default_factory=list)
 
     def stats(self) -> dict:
@@ -109,6 +110,7 @@ class LPResult:
             "objective": self.objective,
             "lp_resolves": self.rounds,
             "constraints_added": self.rows,
+            "constraints_purged": self.purged,
             "slack_columns_added": self.columns,
             "converged": self.converged,
             "gap": self.gap,
@@ -181,7 +183,7 @@ def _heap_pop(hv, hp, hq, n):
 def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, ev_off, ev_pairs, ev_deltas,
                 per_step, eps):
     """Sweep all steps with weights ``w`` (alpha_i * scale_i) and return the violated (t, p) rows, at most
-    ``per_step`` per step, largest weighted count first, with their violation."""
+    ``per_step`` per step, most violated first, with their violation."""
     n = w.shape[0]
     T = wm.shape[0]
     W = np.zeros(P, dtype=np.float64)
@@ -193,9 +195,12 @@ def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, 
     hp = np.empty(max(P, 64), dtype=np.int64)
     hq = np.empty(max(P, 64), dtype=np.int64)
     hn = 0
+    # The heap is keyed by W_p - v_p, the left side a row of pair p would have, so that pairs come out most
+    # violated first whatever their slack (keying by W_p alone would let a pair with a large v_p hide a
+    # more violated one, and the per-step worst violation, hence the upper bound, would be underestimated).
     for p in range(P):
-        if W[p] > 1e-12:
-            hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, 0)
+        if W[p] - vp[p] > 1e-12:
+            hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p] - vp[p], p, 0)
     out_t = np.empty(1024, dtype=np.int64)
     out_p = np.empty(1024, dtype=np.int64)
     out_v = np.empty(1024, dtype=np.float64)
@@ -209,14 +214,14 @@ def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, 
                     p = ev_pairs[e]
                     W[p] += wi * ev_deltas[e]
                     ver[p] += 1
-                    if W[p] > 1e-12:
-                        hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
+                    if W[p] - vp[p] > 1e-12:
+                        hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p] - vp[p], p, ver[p])
             if hn > 4 * P + 4096:
                 # Too many stale entries: rebuild from the live counts.
                 hn = 0
                 for p in range(P):
-                    if W[p] > 1e-12:
-                        hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
+                    if W[p] - vp[p] > 1e-12:
+                        hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p] - vp[p], p, ver[p])
         m = merge_pid[t]
         if m < 0:
             # No category ever holds this merge's pair: the authors' code adds no constraint for such a
@@ -241,7 +246,7 @@ def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, 
                 back_p = b2
             back_p[n_back] = p
             n_back += 1
-            viol = v - vp[p] - wm[t] - vt[t]
+            viol = v - wm[t] - vt[t]
             if p != m and viol > eps:
                 if n_out >= out_t.shape[0]:
                     m2 = 2 * out_t.shape[0]
@@ -259,7 +264,7 @@ def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, 
                 found += 1
         for j in range(n_back):
             p = back_p[j]
-            hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p], p, ver[p])
+            hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p] - vp[p], p, ver[p])
     return out_t[:n_out].copy(), out_p[:n_out].copy(), out_v[:n_out].copy()
 
 
@@ -313,6 +318,12 @@ class _Model:
         self.n_rows = 0
         self.seen: set[int] = set()
         self.P = P
+        # Key and rounds-without-being-tight of every competitor row in the model, in HiGHS' row order
+        # (after the simplex row 0), so that long-idle rows can be purged.
+        self.row_keys = np.zeros(0, dtype=np.int64)
+        self.row_idle = np.zeros(0, dtype=np.int64)
+        self.purged = 0
+        self.once = np.zeros(0, dtype=np.int64)
 
     def _new_cols(self, table: np.ndarray, keys: np.ndarray) -> int:
         fresh = np.unique(keys[table[keys] < 0])
@@ -353,7 +364,38 @@ class _Model:
         val[last - 1] = 1.0
         self.h.addRows(R, np.zeros(R), np.full(R, np.inf), len(idx), starts.astype(np.int32), idx, val)
         self.n_rows += R
+        self.row_keys = np.concatenate([self.row_keys, keys])
+        self.row_idle = np.concatenate([self.row_idle, np.zeros(R, dtype=np.int64)])
         return R
+
+    def purge(self, after: int, tol: float = 1e-9) -> int:
+        """Delete the competitor rows that have been slack (activity > 0 and no dual) for ``after`` solves.
+
+        Rows found by cutting planes at one alpha are often never tight again once alpha has moved on; kept
+        in the model they only slow every later re-solve. A purged row is forgotten and may be added again
+        by a later sweep if it becomes violated (and is then never purged again), so the final answer is
+        unchanged (still optimal for the whole LP when a sweep finds nothing violated).
+        """
+        if after <= 0 or not len(self.row_keys):
+            return 0
+        sol = self.h.getSolution()
+        act = np.asarray(sol.row_value)[1:]
+        dual = np.asarray(sol.row_dual)[1:]
+        slack = (act > tol) & (np.abs(dual) <= tol)
+        self.row_idle = np.where(slack, self.row_idle + 1, 0)
+        # A row is purged at most once: one that comes back stays, so purging cannot cycle and the method
+        # keeps the finite convergence of plain row generation.
+        drop = np.flatnonzero((self.row_idle >= after) & ~np.isin(self.row_keys, self.once))
+        if not len(drop):
+            return 0
+        self.h.deleteRows(len(drop), (drop + 1).astype(np.int32))
+        self.seen.difference_update(self.row_keys[drop].tolist())
+        self.once = np.union1d(self.once, self.row_keys[drop])
+        keep = np.ones(len(self.row_keys), dtype=np.bool_)
+        keep[drop] = False
+        self.row_keys, self.row_idle = self.row_keys[keep], self.row_idle[keep]
+        self.purged += len(drop)
+        return len(drop)
 
     def solve(self) -> tuple[np.ndarray, float]:
         self.h.run()
@@ -377,7 +419,7 @@ def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.nd
 
 def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 500, tolerance: float = 1e-6,
                gap: float = 0.0, time_limit: float | None = None, stabilise: float = 0.5,
-               advance: Callable[[int], None] | None = None) -> LPResult:
+               purge_after: int = 0, advance: Callable[[int], None] | None = None) -> LPResult:
     """Optimal alpha by simultaneous row and column generation (see the module docstring).
 
     Stops when a sweep finds no violated constraint (optimal for the whole LP), or when the relative gap
@@ -385,7 +427,8 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
     their slacks raised to cover every violation found (an upper bound) is at most ``gap``, or after
     ``max_rounds`` re-solves / ``time_limit`` seconds. Without convergence the weights with the best upper
     bound are returned and ``converged`` is False. ``stabilise`` is the weight of the best weights in the
-    separation point (0: plain cutting planes at the LP's solution).
+    separation point (0: plain cutting planes at the LP's solution). ``purge_after`` > 0 deletes rows slack
+    for that many re-solves (:meth:`_Model.purge`).
     """
     model = _Model(problem.n, problem.T, problem.P)
     res = LPResult(alpha=np.full(problem.n, 1.0 / problem.n), objective=0.0, converged=False)
@@ -401,6 +444,7 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
         else:
             t0 = time.perf_counter()
             x, obj = model.solve()
+            model.purge(purge_after)
             t_solve += time.perf_counter() - t0
             alpha = np.clip(x[: problem.n], 0, None)
             alpha /= alpha.sum()
@@ -454,7 +498,7 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
             break
     if not res.converged and rnd > 0:
         res.alpha = best_alpha
-    res.rows, res.columns = model.n_rows, model.n_cols - problem.n
+    res.rows, res.columns, res.purged = model.n_rows, model.n_cols - problem.n, model.purged
     res.solve_seconds, res.sweep_seconds = t_solve, t_sweep
     res.simplex_iterations = int(model.h.getInfo().simplex_iteration_count)
     return res
