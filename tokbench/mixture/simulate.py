@@ -1,15 +1,17 @@
 """The paper's controlled experiment on the bundled corpora: tokenizers trained on known random mixtures.
 
 For each trial: draw n languages of the corpus and proportions uniform on the simplex, train a byte-level
-BPE tokenizer (the `tokenizers` library's trainer) on ``p_i * train_bytes`` bytes of each language's train
-split, infer the mixture from each language's dev split (text the tokenizer never saw), and score the
-method, the TC baseline and a uniform random guess by log10 MSE against the truth.
+BPE tokenizer (the `tokenizers` library's trainer) on ``p_i * train_bytes`` bytes from the front of each
+language's shuffled pool of documents (all splits), infer the mixture from the rest of each pool (text the
+tokenizer never saw, from the same distribution), and score the method, the TC baseline and a uniform random
+guess by log10 MSE against the truth.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -27,7 +29,7 @@ PAPER = {5: {"method": -7.30, "tc": -2.12, "random": -1.39}, 10: {"method": -7.6
 def take_bytes(texts: Sequence[str], budget: int) -> list[str]:
     """The first texts holding ``budget`` UTF-8 bytes (the last one cut at a character boundary).
 
-    >>> take_bytes(["abc", "déf"], 5)
+    >>> take_bytes(["abc", "déf"], 6)
     ['abc', 'dé']
     """
     out, left = [], budget
@@ -73,6 +75,7 @@ class Trial:
     train_bytes: int
     seconds: float
     solver: dict
+    sample_bytes: list[int] = field(default_factory=list)
 
     def scores(self) -> dict[str, float]:
         return {"method": log10_mse(self.inferred, self.truth), "tc": log10_mse(self.tc, self.truth),
@@ -89,7 +92,8 @@ class Simulation:
         for k, t in enumerate(self.trials):
             s = t.scores()
             rows.append({"trial": k + 1, "languages": " ".join(t.languages), "merges": t.merges,
-                         "train_bytes": t.train_bytes, "method": s["method"], "tc": s["tc"], "random": s["random"],
+                         "train_bytes": t.train_bytes, "sample_kb": round(sum(t.sample_bytes) / len(t.sample_bytes) / 1e3) if t.sample_bytes else None,
+                         "converged": bool(t.solver.get("converged")), "method": s["method"], "tc": s["tc"], "random": s["random"],
                          "seconds": round(t.seconds, 1)})
         return rows
 
@@ -115,46 +119,82 @@ class Simulation:
         }
 
 
+def eligible_languages(config: SimulationConfig) -> list[str]:
+    """The corpus languages a trial may draw: preferred variants with enough pooled text."""
+    from tokbench.corpora import corpus_info
+
+    out = []
+    for lang, meta in sorted(corpus_info(config.corpus)["languages"].items()):
+        splits = meta.get("splits", {})
+        pooled = sum(splits[s]["bytes"] for s in config.splits if s in splits)
+        if meta.get("preferred", True) and pooled >= config.min_language_bytes:
+            out.append(lang)
+    return out
+
+
+def shuffled_pool(docs: Sequence[str], seed: int, lang: str) -> list[str]:
+    """``docs`` in an order fixed by (seed, language): the same on every machine and Python run."""
+    rng = np.random.default_rng([seed, zlib.crc32(lang.encode("utf-8"))])
+    return [docs[i] for i in rng.permutation(len(docs))]
+
+
+def split_pool(pool: Sequence[str], n_bytes: int) -> tuple[list[str], list[str]]:
+    """(training prefix of ``n_bytes``, everything after it): disjoint, together the whole pool.
+
+    >>> split_pool(["ab", "cd", "ef"], 3)
+    (['ab', 'c'], ['ef'])
+    """
+    train = take_bytes(pool, n_bytes)
+    return train, list(pool[len(train):])
+
+
 def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Callable[[int], None] | None = None) -> Simulation:
     """Run ``config.trials`` trials; deterministic for a given seed (the trainer is deterministic)."""
-    from tokbench.corpora import corpus_info, load_source
+    from tokbench.corpora import load_source
     from tokbench.errors import ConfigError
     from tokbench.mixture.infer import Category, infer_mixture
 
-    langs = sorted(corpus_info(config.corpus)["languages"])
+    langs = eligible_languages(config)
     if not 2 <= config.n <= len(langs):
-        raise ConfigError(f"--n must be between 2 and {len(langs)} (the languages of '{config.corpus}'), got {config.n}")
+        raise ConfigError(f"--n must be between 2 and {len(langs)} (the languages of '{config.corpus}' with at least "
+                          f"{config.min_language_bytes:,} bytes of text), got {config.n}")
     rng = np.random.default_rng(config.seed)
     sim = Simulation(config)
-    cache: dict[tuple[str, str], list[str]] = {}
+    cache: dict[str, list[str]] = {}
 
-    def texts(lang: str, split: str) -> list[str]:
-        if (lang, split) not in cache:
-            cache[(lang, split)] = list(load_source(f"{config.corpus}:{lang}@{split}").texts)
-        return cache[(lang, split)]
+    def pool(lang: str) -> list[str]:
+        if lang not in cache:
+            docs = [t for split in config.splits for t in load_source(f"{config.corpus}:{lang}@{split}").texts]
+            cache[lang] = shuffled_pool(docs, config.seed, lang)
+        return cache[lang]
+
+    def nbytes(texts: Sequence[str]) -> int:
+        return sum(len(t.encode("utf-8")) for t in texts)
 
     for _ in range(config.trials):
         started = time.perf_counter()
         chosen = sorted(rng.choice(langs, size=config.n, replace=False).tolist())
         truth = rng.dirichlet(np.ones(config.n))
         guess = random_guess(config.n, rng)
-        avail = np.array([sum(len(t.encode("utf-8")) for t in texts(l, config.train_split)) for l in chosen], dtype=np.float64)
-        # Category i needs p_i * B bytes: B is capped by the scarcest language relative to its share.
+        avail = config.train_share * np.array([nbytes(pool(l)) for l in chosen], dtype=np.float64)
+        # Language i gives p_i * B bytes: B is capped by the scarcest language relative to its share.
         budget = int(min(config.train_bytes, np.min(avail / truth)))
-        train = []
+        train, samples, got = [], [], []
         for lang, p in zip(chosen, truth):
-            train.extend(take_bytes(texts(lang, config.train_split), int(round(p * budget))))
+            tr, rest = split_pool(pool(lang), int(round(p * budget)))
+            train.extend(tr)
+            samples.append(rest)
+            got.append(nbytes(tr))
         order = rng.permutation(len(train))
         with tempfile.TemporaryDirectory(prefix="tokbench-sim-") as tmp:
             tok = train_bytelevel_bpe([train[i] for i in order], config.merges, Path(tmp))
             n_merges = len(tok.model_merges() or [])
-            cats = [Category(l, texts(l, config.sample_split)) for l in chosen]
+            cats = [Category(l, rest) for l, rest in zip(chosen, samples)]
             res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges, time_limit=config.time_limit))
         # The truth is the share of training bytes actually taken (rounding and character cuts aside).
-        got = np.array([sum(len(t.encode("utf-8")) for t in take_bytes(texts(l, config.train_split), int(round(p * budget))))
-                        for l, p in zip(chosen, truth)], dtype=np.float64)
+        got = np.array(got, dtype=np.float64)
         sim.trials.append(Trial(chosen, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
-                                time.perf_counter() - started, res.lp.stats()))
+                                time.perf_counter() - started, res.lp.stats(), [int(b) for b in res.n_bytes]))
         if advance is not None:
             advance(1)
     return sim
@@ -175,8 +215,11 @@ def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> No
         f"# Controlled experiment: n = {c.n} languages of '{c.corpus}', {len(sim.trials)} trials (seed {c.seed})",
         "",
         f"Tokenizers: byte-level BPE (`tokenizers` trainer), up to {c.merges:,} merges, trained on up to "
-        f"{c.train_bytes:,} bytes of the {c.train_split} split mixed by proportions uniform on the simplex; "
-        f"mixtures inferred from the {c.sample_split} split. log10 MSE of the proportions:",
+        f"{c.train_bytes:,} bytes mixed by proportions uniform on the simplex. Each language's documents "
+        f"({'+'.join(c.splits)} splits) are pooled and shuffled; a trial trains on a prefix (at most "
+        f"{c.train_share:.0%} of the pool) and infers from the rest, so inference text is never training text. "
+        f"Languages: the preferred variant of each, with at least {c.min_language_bytes:,} bytes pooled. "
+        f"LP limit {c.time_limit:.0f} s per trial. log10 MSE of the proportions:",
         "",
         markdown_table(sim.summary_rows(), floatfmt="{:.2f}"),
         "",
