@@ -4,7 +4,7 @@ Runs `infer-mixture` (library API) for each tokenizer over every bundled libreof
 language (train split), writes one report folder per tokenizer and a summary (README.md, summary.csv/json,
 summary.png) comparing them, with the paper's findings where they overlap.
 
-    python scripts/mixture_report.py [--tokenizers gpt2,cl100k,...] [--sample-bytes 400000] [--time-limit 90]
+    python scripts/mixture_report.py [--tokenizers gpt2,cl100k,...] [--sample-bytes 700000] [--split all] [--time-limit 150]
 """
 
 from __future__ import annotations
@@ -55,12 +55,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokenizers", default=",".join(DEFAULT_SET))
     ap.add_argument("--merges", type=int, default=30_000)
-    ap.add_argument("--sample-bytes", type=int, default=400_000)
-    ap.add_argument("--time-limit", type=float, default=90.0)
+    ap.add_argument("--sample-bytes", type=int, default=700_000)
+    ap.add_argument("--split", default="all", help="bundled split(s) of the categories: train, dev, test or all")
+    ap.add_argument("--time-limit", type=float, default=150.0)
     ap.add_argument("--out", default="reports/mixture")
     a = ap.parse_args()
     out = Path(a.out)
-    config = MixtureConfig(merges=a.merges, sample_bytes=a.sample_bytes, time_limit=a.time_limit)
+    config = MixtureConfig(merges=a.merges, sample_bytes=a.sample_bytes, time_limit=a.time_limit, split=a.split)
     pairs = default_category_specs(config.split)
     cats = load_categories(pairs, config.sample_bytes)
     summary, shares = [], {}
@@ -94,9 +95,9 @@ def main() -> None:
     md = [
         "# What were the reference tokenizers trained on? (data mixture inference)",
         "",
-        f"`python scripts/mixture_report.py --sample-bytes {a.sample_bytes} --time-limit {a.time_limit:g}`: the first "
+        f"`python scripts/mixture_report.py --sample-bytes {a.sample_bytes} --split {a.split} --time-limit {a.time_limit:g}`: the first "
         f"{a.merges:,} merges of each tokenizer, {len(cats_order)} categories (every bundled libreoffice language and "
-        f"code language, train split, at most {a.sample_bytes:,} bytes each). One folder per tokenizer holds its table, "
+        f"code language, {a.split} split{'s pooled' if a.split == 'all' else ''}, at most {a.sample_bytes:,} bytes each). One folder per tokenizer holds its table, "
         "plot, solver statistics and manifest.",
         "",
         markdown_table(summary, floatfmt="{:.3g}"),

@@ -36,7 +36,7 @@ def run_cmd(
     category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="NAME=SPEC, one per category (repeatable), e.g. en=libreoffice:en-us@train or py=code:python@train or notes=my.txt. Default: every bundled libreoffice language and code language (train split)."),
     merges: int = typer.Option(_D.merges, "--merges", "-m", help="Use the first M merges of the tokenizer (the paper: 30,000)."),
     sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", help="Read at most this much text per category, e.g. 500KB (default: all of it)."),
-    split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories."),
+    split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a report folder (markdown, CSV/JSON, PNG, manifest); default reports/mixture-<tokenizer>."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     no_report: bool = typer.Option(False, "--no-report", help="Print only; write no report folder."),

@@ -14,7 +14,8 @@ class MixtureConfig:
     min_bytes:      a category with less text than this is refused: with fewer bytes the pair counts of
                     the later merges are mostly zeros and ones and say nothing about the mixture.
     split:          the bundled split used for the default categories ('train' is the largest, ~1 MB per
-                    language; the reference tokenizers were never trained on it).
+                    language; 'all' pools train, dev and test, ~1.7 MB; the reference tokenizers were never
+                    trained on any of it).
     rows_per_step:  lazy LP: at most this many of the most violated constraints per merge step per round
                     (4: fewer, larger rounds; measured 2-4x faster than 1 on simulated mixtures).
     purge_after:    lazy LP: drop a competitor row once it has been slack for this many re-solves (it is

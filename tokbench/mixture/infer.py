@@ -1,9 +1,9 @@
 """Infer the training mixture of a BPE tokenizer: the library entry point.
 
     >>> from tokbench.tokenizer import load_tokenizer                          # doctest: +SKIP
-    >>> cats = load_categories([("en", "libreoffice:en-us@train"), ("py", "code:python@train")])
-    >>> res = infer_mixture(load_tokenizer("gpt2"), cats)
-    >>> res.rows()[0]
+    >>> cats = load_categories([("en", "libreoffice:en-us@train"), ("py", "code:python@train")])  # doctest: +SKIP
+    >>> res = infer_mixture(load_tokenizer("gpt2"), cats)                                      # doctest: +SKIP
+    >>> res.rows()[0]                                                                          # doctest: +SKIP
     {'category': 'en', 'proportion': 0.97, ...}
 """
 
@@ -61,15 +61,24 @@ def parse_category(text: str) -> tuple[str, str]:
 
 
 def default_category_specs(split: str = "train") -> list[tuple[str, str]]:
-    """Every bundled language of the libreoffice corpus and every bundled code language, one category each."""
+    """Every bundled language of the libreoffice corpus and every bundled code language, one category each;
+    ``split='all'`` pools every split (a tokenizer that was never trained on the bundled text can be measured
+    on all of it).
+
+    >>> default_category_specs("all")[0], default_category_specs("dev")[-1]
+    (('ca', 'libreoffice:ca'), ('rust', 'code:rust@dev'))
+    """
     from tokbench.corpora import corpus_info
 
     out = []
     for corpus in ("libreoffice", "code"):
         info = corpus_info(corpus)
-        use = split if split in info.get("splits", []) else info["splits"][0]
+        if split == "all":
+            suffix = ""
+        else:
+            suffix = "@" + (split if split in info.get("splits", []) else info["splits"][0])
         for lang in sorted(info["languages"]):
-            out.append((lang, f"{corpus}:{lang}@{use}"))
+            out.append((lang, f"{corpus}:{lang}{suffix}"))
     return out
 
 
