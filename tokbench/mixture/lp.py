@@ -7,16 +7,17 @@ slack v_p >= 0 per pair. For every step t and every pair p other than the merged
 
 ("with these weights the merged pair was the most frequent one, up to slack"); minimise
 sum_t v(t) + sum_p v_p. Steps whose merged pair occurs in no category's sample get no constraint, as in
-the authors' code (they say nothing about the relative weights of the categories at hand). Counts are normalised per category by its pairs at step 1 (and scaled to pairs
-per million, :data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute tolerances fit them).
+the authors' code (they say nothing about the relative weights of the categories at hand). Counts are
+normalised per category by its pairs at step 1 (and scaled to pairs :data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute tolerances fit them).
 
 There is a constraint for every (step, pair) -- billions for real tokenizers -- but few are ever tight.
 :func:`solve_lazy` starts with none, then repeatedly sweeps the trajectories with the current solution,
 keeps W_p(t) - v_p, with W_p(t) = sum_i alpha_i c_{i,p}(t), of every pair in a max-heap updated only for
-the pairs a merge changed, pops the pairs above W_{m(t)}(t) + v(t) (the violated ones, most frequent
-first), adds them as rows (and their v_p / v(t) as new columns), and re-solves warm. When a sweep finds
-nothing violated the solution is optimal for the whole (truncated) LP. :func:`solve_full` builds every
-row at once, for tests on small instances.
+the pairs a merge changed, pops the pairs above W_{m(t)}(t) + v(t) (the violated ones, most violated
+first, a few per step), adds them as rows (and their v_p / v(t) as new columns), and re-solves warm. Rows
+that stay slack for a few re-solves are deleted again (each at most once), which keeps every re-solve
+small. When a sweep finds nothing violated the solution is optimal for the whole (truncated) LP.
+:func:`solve_full` builds every row at once, for tests on small instances.
 """
 
 from __future__ import annotations
