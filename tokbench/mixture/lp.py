@@ -8,7 +8,8 @@ slack v_p >= 0 per pair. For every step t and every pair p other than the merged
 ("with these weights the merged pair was the most frequent one, up to slack"); minimise
 sum_t v(t) + sum_p v_p. Steps whose merged pair occurs in no category's sample get no constraint, as in
 the authors' code (they say nothing about the relative weights of the categories at hand). Counts are
-normalised per category by its pairs at step 1 (and scaled to pairs :data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute tolerances fit them).
+normalised per category by its pairs at step 1 (and scaled to pairs per million,
+:data:`~tokbench.mixture.config.SCALE`, so HiGHS' absolute tolerances fit them).
 
 There is a constraint for every (step, pair) -- billions for real tokenizers -- but few are ever tight.
 :func:`solve_lazy` starts with none, then repeatedly sweeps the trajectories with the current solution,
