@@ -86,3 +86,30 @@ def test_one_category_and_missing_file(files):
     assert_clean_error(r, "at least 2 categories")
     r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'nope.txt'}", "-c", f"de={d / 'de.txt'}", "--no-report"])
     assert_clean_error(r, "nope.txt")
+
+
+def test_skip_merges_uses_only_the_later_merges(tmp_path):
+    # Replaying K merges without constraints and inferring from the next M must (a) refuse K + M beyond the
+    # merge list with a clear line and (b) give a result whose TC and merge count cover only the later merges.
+    from tokbench.errors import ConfigError
+    from tokbench.mixture.config import MixtureConfig
+    from tokbench.mixture.infer import Category, infer_mixture
+    from tests.test_mixture import HAND_BUILT
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokbench.tokenizer import load_tokenizer
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    train = [t for texts in HAND_BUILT.values() for t in texts]
+    tok.train_from_iterator(train, trainers.BpeTrainer(vocab_size=400, show_progress=False,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    tb = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    total = len(tb.model_merges())
+    cats = [Category(name, texts) for name, texts in HAND_BUILT.items()]
+    res = infer_mixture(tb, cats, MixtureConfig(merges=total - 20, skip_merges=20, min_bytes=10))
+    assert res.merges == total - 20 and res.skipped == 20 and res.lp.converged
+    assert abs(res.proportions.sum() - 1) < 1e-9
+    with pytest.raises(ConfigError, match="goes beyond the merge list"):
+        infer_mixture(tb, cats, MixtureConfig(merges=total, skip_merges=1, min_bytes=10))

@@ -10,6 +10,9 @@ class MixtureConfig:
     """How `tokbench infer-mixture` runs.
 
     merges:         use the first T merges of the tokenizer (the paper: T = 30,000).
+    skip_merges:    replay the first K merges without constraints and infer from the next `merges` ones: the
+                    paper's reading of the merges a tokenizer added to an earlier one (Llama 3 after
+                    cl100k's first 100k tokens). 0: infer from the start.
     sample_bytes:   cap on each category's sample in UTF-8 bytes (None: all the text the spec names).
     min_bytes:      a category with less text than this is refused: with fewer bytes the pair counts of
                     the later merges are mostly zeros and ones and say nothing about the mixture.
@@ -31,6 +34,7 @@ class MixtureConfig:
     """
 
     merges: int = 30_000
+    skip_merges: int = 0
     sample_bytes: int | None = None
     min_bytes: int = 10_000
     split: str = "train"

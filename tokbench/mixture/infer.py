@@ -122,6 +122,7 @@ class MixtureResult:
     lp: LPResult
     timings: dict
     sizes: dict
+    skipped: int = 0
 
     def rows(self) -> list[dict]:
         order = np.argsort(-self.proportions, kind="stable")
@@ -145,6 +146,7 @@ class MixtureResult:
         return {
             "tokenizer": self.tokenizer,
             "merges": self.merges,
+            "skipped_merges": self.skipped,
             "categories": self.rows(),
             "groups": self.groups(),
             "solver": self.lp.stats(),
@@ -171,7 +173,13 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
             )
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    merges = merge_list(tok, config.merges)
+    skip = config.skip_merges
+    if skip:
+        total = len(merge_list(tok, None))
+        if skip < 0 or skip + config.merges > total:
+            raise ConfigError(f"--skip-merges {skip:,} plus --merges {config.merges:,} goes beyond the merge list of {tok.name}, "
+                              f"which has {total:,} merges; pass --merges {max(total - skip, 0):,} or fewer")
+    merges = merge_list(tok, skip + config.merges)
     table = SymbolTable.from_merges(merges)
     # SentencePiece-style models often pre-tokenize nothing (the whole text is one 'word'); cut it before
     # each word-start marker when no merge can cross such a cut, which changes nothing but the speed.
@@ -195,6 +203,8 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
 
     t0 = time.perf_counter()
     problem = Problem.build(trajectories, table.merges, index)
+    # Skipped merges are replayed (they shape the counts of everything after them) but constrain nothing.
+    problem.merge_pid[:skip] = -1
     with stage("solving the LP (re-solves)", None) as advance:
         lp = solve_lazy(problem, rows_per_step=config.rows_per_step, max_rounds=config.max_rounds,
                         tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit,
@@ -204,7 +214,7 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     n_bytes = [w.n_bytes for w in words]
     totals = [tr.total_pairs for tr in trajectories]
     props = byte_proportions(lp.alpha, n_bytes, totals)
-    vocab = np.unique(table.merges[:, 2]).astype(np.int64)
+    vocab = np.unique(table.merges[skip:, 2]).astype(np.int64)
     tc = token_classification([tr.token_counts for tr in trajectories], vocab)
     sizes = {
         "pairs": problem.P,
@@ -219,5 +229,5 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     described["source"] = portable_path(str(described.get("source", "")))
     return MixtureResult(
         described, names, [c.kind for c in categories], props, lp.alpha, tc, n_bytes, totals,
-        len(merges), lp, timings, sizes,
+        len(merges) - skip, lp, timings, sizes, skip,
     )

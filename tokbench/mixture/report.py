@@ -37,9 +37,11 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
     md = [
         f"# Inferred training mixture of {name}",
         "",
-        f"Data mixture inference (Hayase et al. 2024) over the first {res.merges:,} merges of {name} "
-        f"({res.tokenizer.get('format')}, vocabulary {res.tokenizer.get('vocab_size'):,}) with {len(res.names)} categories. "
-        "Shares are of training bytes; TC is the paper's token-classification baseline.",
+        (f"Data mixture inference (Hayase et al. 2024) over merges {res.skipped + 1:,}-{res.skipped + res.merges:,} of {name} "
+         f"(the first {res.skipped:,} replayed but not used) " if res.skipped else
+         f"Data mixture inference (Hayase et al. 2024) over the first {res.merges:,} merges of {name} ")
+        + f"({res.tokenizer.get('format')}, vocabulary {res.tokenizer.get('vocab_size'):,}) with {len(res.names)} categories. "
+        + "Shares are of training bytes; TC is the paper's token-classification baseline.",
         "",
         f"Groups: {groups}.",
         "",
