@@ -39,11 +39,12 @@ NOTES = """## Reading these numbers
   (web pages, other languages) is attributed to whichever bundled category looks most like it. GPT-2's
   WebText therefore lands mostly on English help text and a little on code; the paper, with web, book and
   code categories and 1 GB per category, finds 99.1% English.
-* **Small samples.** With ~0.4 MB per category most of the 30,000 merges occur a handful of times or never
-  in a sample, so the LP is dominated by slack and the lazy constraint generation did not reach the optimum
-  within the time limit (column `converged`, `gap` = relative distance between the LP's lower bound and the
-  best upper bound found; the weights reported are those with the best upper bound). Treat the shares as
-  indicative, the groups (English / code / other) more than the individual languages.
+* **Small samples.** With under 1 MB per category most of the 30,000 merges occur a handful of times or
+  never in a sample, so the LP is dominated by slack and needs many rows; when the lazy constraint
+  generation stops at its time limit before the optimum (column `converged`), `gap` is the relative distance
+  between the LP's lower bound and the best upper bound found, and the weights reported are those with the
+  best upper bound. Treat the shares as indicative, the groups (English / code / other) more than the
+  individual languages.
 * **Near-duplicate categories.** en-us and en-gb (and pt / pt-br, zh-cn / zh-tw) are almost the same text:
   the split between them is arbitrary; read their sum.
 * **SentencePiece-style models** (Gemma 3) are replayed on word pieces cut at '▁' (exact because none of the
