@@ -4,7 +4,7 @@ Every estimator takes the base matrix ``E`` (V_old, D) and returns (B, D) rows f
 Pieces (a new token's string re-tokenized by the OLD tokenizer) come as a ragged pair ``flat`` (P,) int64
 old ids and ``offsets`` (B+1,) int64, so no Python loop runs per token.
 
-Definitions follow /work/shared/METRICS.md ("Embedding transplantation"):
+Definitions follow the project's literature notes (METRICS.md, "Embedding transplantation"):
 
 * ``fvt``: mean of the pieces' rows (Fast Vocabulary Transfer);
 * ``mean`` / ``zero`` / ``random`` (N(mean, std) per dimension);
