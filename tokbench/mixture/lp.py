@@ -326,6 +326,7 @@ class _Model:
         self.row_idle = np.zeros(0, dtype=np.int64)
         self.purged = 0
         self.once = np.zeros(0, dtype=np.int64)
+        self.iterations = 0
 
     def _new_cols(self, table: np.ndarray, keys: np.ndarray) -> int:
         fresh = np.unique(keys[table[keys] < 0])
@@ -401,6 +402,8 @@ class _Model:
 
     def solve(self) -> tuple[np.ndarray, float]:
         self.h.run()
+        # HiGHS counts iterations per run (and reports -1 after rows were deleted): sum the runs ourselves.
+        self.iterations += max(int(self.h.getInfo().simplex_iteration_count), 0)
         status = self.h.getModelStatus()
         if status != self.highspy.HighsModelStatus.kOptimal:
             raise TokbenchError(f"the mixture LP did not solve ({self.h.modelStatusToString(status)}); report this with the tokenizer and categories used")
@@ -502,7 +505,7 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 50
         res.alpha = best_alpha
     res.rows, res.columns, res.purged = model.n_rows, model.n_cols - problem.n, model.purged
     res.solve_seconds, res.sweep_seconds = t_solve, t_sweep
-    res.simplex_iterations = int(model.h.getInfo().simplex_iteration_count)
+    res.simplex_iterations = model.iterations
     return res
 
 
