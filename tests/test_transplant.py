@@ -479,3 +479,71 @@ def test_gguf_unpermute_inverts_llama_cpp_permute():
     w = np.random.default_rng(0).standard_normal((24, 5))
     for h in (1, 2, 3):
         np.testing.assert_array_equal(unpermute_rope(permute(w, h), h), w)
+
+
+# --- prior calibration (a deviation, config.py: TransplantConfig.calibrate) --------------------------------------
+def test_prior_calibration_hits_targets_and_keeps_shared_rows(tiny):
+    """estimate_matrix with a prior: hbar.e_new = min piece prior - delta*(pieces-1) for every new row with
+    pieces, the change is along hbar only, and shared/special rows are untouched bit for bit."""
+    from tokbench.tokenizer import load_tokenizer
+    from tokbench.transplant.aux import old_pieces
+    from tokbench.transplant.run import estimate_matrix
+    from tokbench.transplant.vocab import align_vocabularies, special_roles
+
+    old, new = load_tokenizer(tiny["tied"]), load_tokenizer(tiny["new_tok"])
+    rng = np.random.default_rng(3)
+    E = rng.standard_normal((old.vocab_size, 16)).astype(np.float32)
+    al = align_vocabularies(old, new, old_roles=special_roles(old), new_roles=special_roles(new), old_rows=len(E))
+    nb = new.token_bytes()
+    pieces = old_pieces(old, [nb[i] for i in al.new_ids], len(E))
+    hbar = rng.standard_normal(16)
+    for method in ("omp", "fvt"):
+        cfg = TransplantConfig(method=method, k=3, calibrate="prior", delta=0.7)
+        plain, _ = estimate_matrix(E, al, pieces, cfg)
+        cal, info = estimate_matrix(E, al, pieces, cfg, prior=hbar)
+        assert info["calibrate"] == {"mode": "prior", "delta": 0.7}
+        prior_old = E.astype(np.float64) @ hbar
+        n = np.diff(pieces.offsets)
+        assert (n > 0).sum() >= 10
+        for b, nid in enumerate(al.new_ids):
+            ids = pieces.flat[pieces.offsets[b]:pieces.offsets[b + 1]]
+            if len(ids) == 0:  # no piece, no target: kept as estimated
+                assert np.array_equal(cal[nid], plain[nid])
+                continue
+            assert cal[nid].astype(np.float64) @ hbar == pytest.approx(prior_old[ids].min() - 0.7 * (len(ids) - 1), abs=1e-4)
+            diff = (cal[nid] - plain[nid]).astype(np.float64)
+            perp = diff - (diff @ hbar) / (hbar @ hbar) * hbar
+            assert np.abs(perp).max() < 1e-5  # moved along hbar only
+        keep = np.setdiff1d(np.arange(len(cal)), al.new_ids)
+        assert np.array_equal(cal[keep], plain[keep])
+        assert np.array_equal(cal[al.copy_new], E[al.copy_old])
+
+
+def test_prior_calibration_end_to_end_untied(tiny, tmp_path):
+    """An untied model: only the head's new rows are calibrated (input rows = the uncalibrated run's)."""
+    from tokbench.tokenizer import load_tokenizer
+    from tokbench.transplant.checkpoint import load_checkpoint
+    from tokbench.transplant.run import mean_hidden_state
+    from tokbench.transplant.vocab import align_vocabularies
+
+    m = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "cal", TransplantConfig(method="fvt", calibrate="prior"))
+    transplant(tiny["untied"], tiny["new_tok"], tmp_path / "plain", TransplantConfig(method="fvt"))
+    assert "calibrate" in m["estimation"]["output_head"] and "calibrate" not in m["estimation"]["input_embeddings"]
+    al = align_vocabularies(load_tokenizer(tiny["untied"]), load_tokenizer(tiny["new_tok"]))
+    a, b = _load(tmp_path / "cal"), _load(tmp_path / "plain")
+    assert np.array_equal(_rows(a), _rows(b))
+    assert np.array_equal(_rows(a, True)[al.copy_new], _rows(b, True)[al.copy_new])
+    hbar = mean_hidden_state(load_checkpoint(tiny["untied"]), load_tokenizer(tiny["untied"]), False)
+    src = _rows(_load(tiny["untied"]), True).astype(np.float64) @ hbar
+    old, new = load_tokenizer(tiny["untied"]), load_tokenizer(tiny["new_tok"])
+    nb = new.token_bytes()
+    for nid in al.new_ids[:10]:
+        ids = old.encode(nb[nid].decode())
+        if ids:
+            assert _rows(a, True)[nid].astype(np.float64) @ hbar == pytest.approx(src[ids].min() - 0.5 * (len(ids) - 1), abs=1e-3)
+
+
+def test_cli_calibrate_bad_values(tiny, tmp_path):
+    new = str(tiny["new_tok"])
+    assert "--calibrate" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "c1"), "--calibrate", "yes"]))
+    assert "--delta" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "c2"), "--calibrate", "prior", "--delta", "-1"]))

@@ -15,6 +15,13 @@ MINILM_RIDGE = 0.01
 #: Llama 3; 0.80 / 0.85 / 0.90 / 1.0 gave 1.279 / 1.269 / 1.279 / 1.395 bits per byte there) and then
 #: reported on the test split. A calibration for one model measured on one text, not a universal constant.
 OMP_SCALE = 0.85
+#: Output calibrations of estimated rows (``TransplantConfig.calibrate``).
+CALIBRATIONS = ("none", "prior")
+#: Default ``delta`` of ``calibrate='prior'`` (logit units per extra piece), chosen on the en *dev* split.
+PRIOR_DELTA = 0.5
+#: English text whose mean final hidden state defines the prior direction (never the test split).
+PRIOR_TEXT = "libreoffice:en-us@train"
+PRIOR_BYTES = 20_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,14 @@ class TransplantConfig:
              when the exact search would be too large for a CPU (0 = always exact). See ``omp.py``.
     tau, w_global, top_k: TokenAdapt's temperature, global-estimate weight and global neighbours.
     threshold: global neighbours count only with cosine similarity >= this (TokenAdapt's default 0.6).
+    calibrate: 'none' (default) or 'prior': an output calibration of the estimated rows, not in the papers
+             (a deviation). hbar = the base model's mean final hidden state (after the final norm) over
+             :data:`PRIOR_TEXT`; the "prior logit" of a row e is hbar.e. Each new row that produces logits
+             (the tied matrix, or the untied head) is moved along hbar only, so that
+             hbar.e_new = min_j hbar.e_(piece j) - delta * (pieces - 1): a merged token is rarer than its
+             rarest piece. Needs torch + transformers (one forward pass over ~20 KB). Measured (SmolLM2 ->
+             Llama 3, omp/self, with ``scale=0.9``): a small gain, see reports/transplant/README.md; off by default.
+    delta:   see ``calibrate`` (:data:`PRIOR_DELTA`).
     seed:    for 'random' (and nothing else).
     """
 
@@ -57,6 +72,8 @@ class TransplantConfig:
     w_global: float = 0.3
     top_k: int = 3
     threshold: float = 0.6
+    calibrate: str = "none"
+    delta: float = PRIOR_DELTA
     seed: int = 0
 
     def ridge_for(self, space: str) -> float:

@@ -161,3 +161,25 @@ def apply_coefficients(base_anchor_rows: np.ndarray, idx: np.ndarray, coef: np.n
         rows = base_anchor_rows[idx[lo : lo + block]].astype(dtype, copy=False)
         out[lo : lo + block] = np.einsum("bk,bkd->bd", coef[lo : lo + block].astype(dtype), rows)
     return out.astype(np.float32) if dtype == np.float32 else out
+
+
+def prior_targets(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, hbar: np.ndarray, delta: float) -> np.ndarray:
+    """(B,) target prior logits: min over a token's pieces of hbar.E[piece] - delta * (pieces - 1); NaN: no piece."""
+    prior = E.astype(np.float64) @ np.asarray(hbar, np.float64)
+    n = np.diff(offsets)
+    seg = np.repeat(np.arange(len(n)), n)
+    mn = np.full(len(n), np.inf)
+    np.minimum.at(mn, seg, prior[flat])
+    return np.where(n > 0, mn - delta * np.maximum(n - 1, 0), np.nan)
+
+
+def calibrate_prior(rows: np.ndarray, target: np.ndarray, hbar: np.ndarray) -> np.ndarray:
+    """(B, D) ``rows`` moved along ``hbar`` only so that hbar.row = target (rows with a NaN target are kept).
+
+    A deviation from the published estimators (config.py: TransplantConfig.calibrate).
+    """
+    h = np.asarray(hbar, np.float64)
+    r = rows.astype(np.float64)
+    cur = r @ h
+    shift = np.where(np.isnan(target), 0.0, target - cur) / (h @ h)
+    return (r + shift[:, None] * h[None]).astype(np.float32)

@@ -21,7 +21,7 @@ from tokbench.tokenizer.base import Tokenizer
 from tokbench.transplant import estimators as est
 from tokbench.transplant.aux import MiniLM, Pieces, old_pieces, self_space
 from tokbench.transplant.checkpoint import Checkpoint, Tensor, load_checkpoint, save_checkpoint
-from tokbench.transplant.config import AUX_SPACES, METHODS, TransplantConfig
+from tokbench.transplant.config import AUX_SPACES, CALIBRATIONS, METHODS, PRIOR_BYTES, PRIOR_TEXT, TransplantConfig
 from tokbench.transplant.omp import omp
 from tokbench.transplant.vocab import Alignment, align_vocabularies, special_roles
 
@@ -66,11 +66,13 @@ def _tokenizer_json_path(tok: Tokenizer) -> Path | None:
 def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: TransplantConfig, *,
                     donor: np.ndarray | None = None, phi_new_aux: np.ndarray | None = None,
                     phi_old_aux: np.ndarray | None = None, allowed_old: np.ndarray | None = None,
-                    stage: StageFactory = _no_stage) -> tuple[np.ndarray, dict]:
+                    prior: np.ndarray | None = None, stage: StageFactory = _no_stage) -> tuple[np.ndarray, dict]:
     """The new (V_new, D) float32 matrix for one base matrix ``E`` (V_old, D), and facts about the run.
 
     donor:       (V_new', D') the donor model's matrix (rows by NEW id) for tokensurgeon-style OMP.
     phi_*_aux:   a string-embedding space shared by both matrices (MiniLM); None means the 'self' space.
+    prior:       (D,) mean final hidden state: calibrate the estimated rows along it (cfg.calibrate='prior';
+                 pass it only for a matrix that produces logits). Shared and special rows are never touched.
     """
     B = len(al.new_ids)
     V, D = al.new_vocab_size, E.shape[1]
@@ -125,6 +127,10 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
     if scale != 1.0:  # documented calibration (config.py: TransplantConfig.scale)
         rows = rows * np.float32(scale)
     info["scale"] = scale
+    if prior is not None:  # documented deviation (config.py: TransplantConfig.calibrate)
+        target = est.prior_targets(E, pieces.flat, pieces.offsets, prior, cfg.delta)
+        rows = est.calibrate_prior(rows, target, prior)
+        info["calibrate"] = {"mode": "prior", "delta": cfg.delta}
     out[al.new_ids] = rows
     return out, info
 
@@ -138,6 +144,10 @@ def validate(cfg: TransplantConfig) -> None:
         raise ConfigError(f"--k must be at least 1 (got {cfg.k})")
     if cfg.ridge is not None and not cfg.ridge >= 0:
         raise ConfigError(f"--ridge must be 0 or more (got {cfg.ridge})")
+    if cfg.calibrate not in CALIBRATIONS:
+        raise ConfigError(f"unknown --calibrate '{cfg.calibrate}'; choose one of {', '.join(CALIBRATIONS)}")
+    if not cfg.delta >= 0:
+        raise ConfigError(f"--delta must be 0 or more (got {cfg.delta})")
     if cfg.scale is not None and not cfg.scale > 0:
         raise ConfigError(f"--scale must be more than 0 (got {cfg.scale})")
 
@@ -200,21 +210,28 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
         with stage("MiniLM: embedding new tokens", len(new_text)) as adv:
             phi_new_aux = mini.embed(new_text, progress=adv)
 
+    hbar = None
+    if cfg.calibrate == "prior" and al.new_ids.size:
+        with stage(f"prior direction: mean final hidden state over {PRIOR_TEXT}", None):
+            hbar = mean_hidden_state(ckpt, old, head_name is None)
     replaced: dict[str, Tensor] = {}
     facts: dict = {}
     new_in, facts["input_embeddings"] = estimate_matrix(E_in, al, pieces, cfg, donor=donor_in, phi_new_aux=phi_new_aux,
-                                                        phi_old_aux=phi_old_aux, allowed_old=allowed_old, stage=stage)
+                                                        phi_old_aux=phi_old_aux, allowed_old=allowed_old,
+                                                        prior=hbar if head_name is None else None, stage=stage)
     replaced[emb_name] = Tensor.from_float32(new_in, ckpt.tensors[emb_name].dtype)
     if head_name is not None:
         E_head = ckpt.tensors[head_name].to_float32()
         new_head, facts["output_head"] = estimate_matrix(E_head, al, pieces, cfg, donor=donor_head, phi_new_aux=phi_new_aux,
-                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old, stage=stage)
+                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old, prior=hbar, stage=stage)
         replaced[head_name] = Tensor.from_float32(new_head, ckpt.tensors[head_name].dtype)
     else:
         for n in ("lm_head.weight",):
             if n in ckpt.tensors:  # declared tied but stored: keep it equal to the new embeddings
                 replaced[n] = replaced[emb_name]
 
+    if hbar is not None:
+        facts["prior"] = {"text": PRIOR_TEXT, "max_bytes": PRIOR_BYTES, "hbar_norm": round(float(np.linalg.norm(hbar)), 4)}
     config = dict(ckpt.config)
     config["vocab_size"] = int(new.vocab_size)
     config["tie_word_embeddings"] = head_name is None
@@ -255,6 +272,47 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
     if gguf_tmp is not None:
         shutil.rmtree(gguf_tmp, ignore_errors=True)
     return manifest
+
+
+def mean_hidden_state(ckpt: Checkpoint, old: Tokenizer, tied: bool, text: str = PRIOR_TEXT,
+                      max_bytes: int = PRIOR_BYTES, context: int = 1024) -> np.ndarray:
+    """(D,) float64 mean over ``text`` of the base model's final hidden state (after the final norm).
+
+    The base model is written unchanged to a temporary HF folder and run once in transformers (needs the
+    'model' extra; without torch this fails with one line naming the extra).
+    """
+    from tokbench.errors import require
+
+    require("torch", extra="model")
+    transformers = require("transformers", extra="model")
+    import torch
+
+    from tokbench.corpora import load_source
+    from tokbench.transplant.evaluate import windows
+
+    texts = [t for t in load_source(text, max_bytes=max_bytes).texts if t]
+    tmp = Path(tempfile.mkdtemp(prefix="tokbench-prior-"))
+    try:
+        config = dict(ckpt.config)
+        config["tie_word_embeddings"] = tied
+        save_checkpoint(ckpt, tmp, {}, config)
+        transformers.utils.logging.disable_progress_bar()
+        model = transformers.AutoModelForCausalLM.from_pretrained(str(tmp), dtype=torch.float32).eval()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    enc = old.encode_batch(["\n".join(texts)], spans=False)
+    bos = config.get("bos_token_id")
+    bos = config.get("eos_token_id") if bos is None else bos
+    bos = bos[0] if isinstance(bos, list) else bos
+    context = max(2, min(context, int(config.get("max_position_embeddings") or context)))
+    acc = np.zeros(model.config.hidden_size)
+    n = 0
+    with torch.inference_mode():
+        for w in windows([enc.doc(0).tolist()], int(bos if bos is not None else 0), context):
+            h = model.base_model(input_ids=torch.tensor([w])).last_hidden_state[0, 1:].double()
+            acc += h.sum(0).numpy()
+            n += h.shape[0]
+    return acc / max(n, 1)
 
 
 def export_hf(model: str | Path, out: str | Path, *, force: bool = False, stage: StageFactory = _no_stage) -> dict:
