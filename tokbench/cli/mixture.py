@@ -35,7 +35,7 @@ def run_cmd(
     tokenizer: str = typer.Argument(..., metavar="TOKENIZER", help="A BPE tokenizer: reference name (gpt2, cl100k, llama3 ...), tokenizer.json, .tiktoken, .model or a tokbench output folder."),
     category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="NAME=SPEC, one per category (repeatable), e.g. en=libreoffice:en-us@train or py=code:python@train or notes=my.txt. Default: every bundled libreoffice language and code language (train split)."),
     merges: int = typer.Option(_D.merges, "--merges", "-m", help="Use the first M merges of the tokenizer (the paper: 30,000)."),
-    skip_merges: int = typer.Option(_D.skip_merges, "--skip-merges", help="Replay the first K merges without using them and infer from the next M, e.g. --skip-merges 100000 on Llama 3 reads the merges it added to cl100k's."),
+    skip_merges: int = typer.Option(_D.skip_merges, "--skip-merges", help="Replay the first K merges without using them and infer from the next M (the merges a tokenizer added to an earlier one it extends)."),
     sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", help="Read at most this much text per category, e.g. 500KB (default: all of it)."),
     split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a report folder (markdown, CSV/JSON, PNG, manifest); default reports/mixture-<tokenizer>."),
@@ -51,7 +51,7 @@ def run_cmd(
 
     Example: tokbench infer-mixture gpt2 -c en=libreoffice:en-us@train -c de=libreoffice:de@train -c py=code:python@train
 
-    Example: tokbench infer-mixture llama3 --skip-merges 100000 --merges 27000 --split all   (what Llama 3 added)
+    Example: tokbench infer-mixture o200k --skip-merges 30000 --merges 10000 --split all   (merges 30,001-40,000)
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.mixture.infer import default_category_specs, infer_mixture, load_categories, parse_category
