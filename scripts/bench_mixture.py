@@ -57,11 +57,7 @@ def child(n_cats: int, tokenizer: str, merges: int, time_limit: float) -> dict:
     out["trajectory_mb"] = round(sum(tr.nbytes for tr in trs) / 1e6, 1)
     problem = Problem.build(trs, table.merges, index)
     t = time.perf_counter()
-    from tokbench.mixture.config import MixtureConfig
-
-    d = MixtureConfig()  # the solver settings `tokbench infer-mixture` uses
-    res = solve_lazy(problem, time_limit=time_limit, rows_per_step=d.rows_per_step, purge_after=d.purge_after,
-                     max_rounds=d.max_rounds, tolerance=d.tolerance)
+    res = solve_lazy(problem, time_limit=time_limit)  # the solver settings `tokbench infer-mixture` uses
     out["solve_s"] = round(time.perf_counter() - t, 2)
     out["solve_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1)
     out.update({f"lp_{k}": v for k, v in res.stats().items()})

@@ -94,18 +94,10 @@ def test_skip_merges_uses_only_the_later_merges(tmp_path):
     from tokbench.errors import ConfigError
     from tokbench.mixture.config import MixtureConfig
     from tokbench.mixture.infer import Category, infer_mixture
+    from tokbench.mixture.simulate import train_bytelevel_bpe
     from tests.test_mixture import HAND_BUILT
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from tokbench.tokenizer import load_tokenizer
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    train = [t for texts in HAND_BUILT.values() for t in texts]
-    tok.train_from_iterator(train, trainers.BpeTrainer(vocab_size=400, show_progress=False,
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tok.save(str(tmp_path / "tokenizer.json"))
-    tb = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    tb = train_bytelevel_bpe([t for texts in HAND_BUILT.values() for t in texts], 144, tmp_path)
     total = len(tb.model_merges())
     cats = [Category(name, texts) for name, texts in HAND_BUILT.items()]
     res = infer_mixture(tb, cats, MixtureConfig(merges=total - 20, skip_merges=20, min_bytes=10))

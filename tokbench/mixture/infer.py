@@ -174,12 +174,12 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     skip = config.skip_merges
+    merges = merge_list(tok, None if skip else config.merges)
     if skip:
-        total = len(merge_list(tok, None))
-        if skip < 0 or skip + config.merges > total:
+        if skip < 0 or skip + config.merges > len(merges):
             raise ConfigError(f"--skip-merges {skip:,} plus --merges {config.merges:,} goes beyond the merge list of {tok.name}, "
-                              f"which has {total:,} merges; pass --merges {max(total - skip, 0):,} or fewer")
-    merges = merge_list(tok, skip + config.merges)
+                              f"which has {len(merges):,} merges; pass --merges {max(len(merges) - skip, 0):,} or fewer")
+        merges = merges[: skip + config.merges]
     table = SymbolTable.from_merges(merges)
     # SentencePiece-style models often pre-tokenize nothing (the whole text is one 'word'); cut it before
     # each word-start marker when no merge can cross such a cut, which changes nothing but the speed.

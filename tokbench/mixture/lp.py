@@ -31,8 +31,11 @@ import numpy as np
 from numba import njit
 
 from tokbench.errors import TokbenchError, require
-from tokbench.mixture.config import SCALE
+from tokbench.mixture.config import SCALE, MixtureConfig
 from tokbench.mixture.paircount import PairIndex, Trajectory
+
+
+_D = MixtureConfig()  # solver defaults: the one source of truth the CLI reads too
 
 
 @dataclass
@@ -318,7 +321,6 @@ class _Model:
         self.pair_col = np.full(P, -1, dtype=np.int64)
         self.n_cols = n
         self.n_rows = 0
-        self.seen: set[int] = set()
         self.P = P
         # Key and rounds-without-being-tight of every competitor row in the model, in HiGHS' row order
         # (after the simplex row 0), so that long-idle rows can be purged.
@@ -337,11 +339,10 @@ class _Model:
     def add_rows(self, ts: np.ndarray, ps: np.ndarray, coef: np.ndarray) -> int:
         """Rows v(t) + v_p + sum_i alpha_i coef[r, i] >= 0 (those not yet in the model); returns how many."""
         keys = ts.astype(np.int64) * self.P + ps
-        keep = np.array([k not in self.seen for k in keys.tolist()], dtype=np.bool_)
+        keep = ~np.isin(keys, self.row_keys)
         if not keep.any():
             return 0
         ts, ps, coef, keys = ts[keep], ps[keep], coef[keep], keys[keep]
-        self.seen.update(keys.tolist())
         k = self._new_cols(self.step_col, ts) + self._new_cols(self.pair_col, ps)
         if k:
             self.h.addCols(k, np.ones(k), np.zeros(k), np.full(k, np.inf), 0, np.array([], np.int32),
@@ -392,7 +393,6 @@ class _Model:
         if not len(drop):
             return 0
         self.h.deleteRows(len(drop), (drop + 1).astype(np.int32))
-        self.seen.difference_update(self.row_keys[drop].tolist())
         self.once = np.union1d(self.once, self.row_keys[drop])
         keep = np.ones(len(self.row_keys), dtype=np.bool_)
         keep[drop] = False
@@ -422,9 +422,9 @@ def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.nd
     return problem.merge_w[:, ts].T - problem.counts_at(ts, ps)
 
 
-def solve_lazy(problem: Problem, *, rows_per_step: int = 1, max_rounds: int = 500, tolerance: float = 1e-6,
-               gap: float = 0.0, time_limit: float | None = None, stabilise: float = 0.5,
-               purge_after: int = 0, advance: Callable[[int], None] | None = None) -> LPResult:
+def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_rounds: int = _D.max_rounds,
+               tolerance: float = _D.tolerance, gap: float = _D.gap, time_limit: float | None = None,
+               stabilise: float = 0.5, purge_after: int = _D.purge_after, advance: Callable[[int], None] | None = None) -> LPResult:
     """Optimal alpha by simultaneous row and column generation (see the module docstring).
 
     Stops when a sweep finds no violated constraint (optimal for the whole LP), or when the relative gap
