@@ -6,6 +6,7 @@ import json
 import shutil
 import tempfile
 import time
+import weakref
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
@@ -50,7 +51,9 @@ def old_tokenizer_for(ckpt: Checkpoint, override: str | None = None) -> Tokenize
     (tmp / "tokenizer.json").write_text(json.dumps(ckpt.tokenizer_json, ensure_ascii=False), "utf-8")
     (tmp / "tokenizer_config.json").write_text(json.dumps(ckpt.tokenizer_config, ensure_ascii=False), "utf-8")
     tok = load_tokenizer(tmp, name=ckpt.source.stem)
-    tok._gguf_tmp = tmp  # kept alive for copying into the output
+    # The folder must outlive every use of the tokenizer (it is copied into an output as the new tokenizer
+    # by export_hf), so it goes with the object, or at exit; also when a transplant fails half-way.
+    weakref.finalize(tok, shutil.rmtree, str(tmp), True)
     return tok
 
 
@@ -268,9 +271,6 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
         write_json_atomic(tmp / "generation_config.json", {k: v for k, v in gen.items() if v is not None})
         manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
         write_json_atomic(tmp / MANIFEST_NAME, manifest)
-    gguf_tmp = getattr(old, "_gguf_tmp", None)
-    if gguf_tmp is not None:
-        shutil.rmtree(gguf_tmp, ignore_errors=True)
     return manifest
 
 
