@@ -4,7 +4,7 @@ For each target tokenizer and each method: transplant (wall time, peak memory, i
 bits per byte on English and Turkish test text next to the original model's. Also times tokbench's OMP
 against mergekit's ``batch_omp`` on the same matrices (a subset of the new tokens, all anchors).
 
-    python scripts/bench_transplant.py                       # llama3 + a 32k BPE, every method
+    python scripts/bench_transplant.py                       # llama3, qwen3 + a 32k BPE, every method
     python scripts/bench_transplant.py --targets llama3 --methods omp,fvt --max-bytes 20KB
 
 Writes reports/transplant/{bench.json,results.json,results.csv,table.md,omp_timing.json,bpb.png}.
@@ -43,9 +43,24 @@ def one(args) -> None:
     man = transplant(args.model, args.tokenizer, args.out, TransplantConfig(method=args.method, aux=args.aux, scale=scale),
                      force=True)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    peak = peak_rss_mib()
     print(json.dumps({"wall_s": round(wall, 1), "peak_mib": round(peak), "counts": man["counts"],
                       "estimation": man["estimation"]}))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB.
+
+    Linux's ru_maxrss survives execve, so in a child started by this script it would report at least the
+    parent's size at fork; VmHWM in /proc belongs to the new address space. ru_maxrss elsewhere.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux, bytes on macOS
 
 
 def run_child(model, tokenizer, out, method, aux, scale=None) -> dict:
@@ -118,7 +133,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--model"); ap.add_argument("--tokenizer"); ap.add_argument("--out"); ap.add_argument("--method"); ap.add_argument("--aux"); ap.add_argument("--scale")
-    ap.add_argument("--targets", default="llama3,bpe32k")
+    ap.add_argument("--targets", default="llama3,qwen3,bpe32k",
+                    help="reference tokenizer names, tokenizer paths, or bpe32k (trained here)")
     ap.add_argument("--methods", default="omp/self,fvt,mean,zero,random,heuristic/minilm,omp/minilm,omp/self scale=1,heuristic/self")
     ap.add_argument("--methods-bpe", default="omp/self,omp/minilm,heuristic/self,heuristic/minilm,fvt,mean,zero,random",
                     help="methods for the trained 32k BPE (MiniLM variants here: 3.5x fewer new tokens than llama3)")
@@ -152,6 +168,9 @@ def main() -> None:
     results_path = report / "bench.json"
 
     def save():
+        # one block per target in a fixed order (the original first), methods in the order they were run
+        rank = {"llama3": 1, "qwen3": 2, "bpe32k": 3}
+        rows.sort(key=lambda r: 0 if str(r["target"]).startswith("original") else rank.get(r["target"], 4))
         write_json_atomic(results_path, {"model": "SmolLM2-135M-Instruct Q4_1 GGUF (dequantised to float32)",
                                          "texts": {k: v.label for k, v in texts.items()}, "rows": rows})
         write_table(report, "results", rows)

