@@ -39,7 +39,7 @@ def one(args) -> None:
     from tokbench.transplant.run import transplant
 
     t0 = time.perf_counter()
-    scale = float(args.scale) if args.scale not in (None, "", "None") else None
+    scale = float(args.scale) if args.scale else None
     man = transplant(args.model, args.tokenizer, args.out, TransplantConfig(method=args.method, aux=args.aux, scale=scale),
                      force=True)
     wall = time.perf_counter() - t0
@@ -65,7 +65,7 @@ def peak_rss_mib() -> float:
 
 def run_child(model, tokenizer, out, method, aux, scale=None) -> dict:
     cmd = [sys.executable, __file__, "--one", "--model", str(model), "--tokenizer", str(tokenizer), "--out", str(out),
-           "--method", method, "--aux", aux, "--scale", str(scale)]
+           "--method", method, "--aux", aux] + (["--scale", str(scale)] if scale is not None else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"transplant {method}/{aux} failed: {proc.stderr[-2000:]}")

@@ -65,6 +65,20 @@ def windows(ids_per_doc: Sequence[Sequence[int]], bos: int, context: int) -> lis
     return out
 
 
+def window_setup(cfg, context: int) -> tuple[int, int]:
+    """(BOS id, window length) for scoring with ``cfg`` (a transformers config): BOS is ``bos_token_id``,
+    else ``eos_token_id`` (first of a list); the window is capped by ``max_position_embeddings``."""
+    bos = getattr(cfg, "bos_token_id", None)
+    if bos is None:
+        bos = getattr(cfg, "eos_token_id", None)
+    if isinstance(bos, list):
+        bos = bos[0]
+    if bos is None:
+        raise ConfigError("the model config has neither bos_token_id nor eos_token_id; cannot score the first token")
+    max_ctx = int(getattr(cfg, "max_position_embeddings", context) or context)
+    return int(bos), max(2, min(context, max_ctx))
+
+
 def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024, batch_tokens: int = 2048,
                   join: str | None = "\n", progress: Callable[[int], None] | None = None) -> BitsPerByte:
     """Sum of per-token negative log-likelihoods (bits) over ``texts`` / their UTF-8 bytes.
@@ -79,16 +93,7 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024
         texts = [join.join(t for t in texts if t)]
 
     t0 = time.perf_counter()
-    cfg = model.config
-    bos = getattr(cfg, "bos_token_id", None)
-    if bos is None:
-        bos = getattr(cfg, "eos_token_id", None)
-    if isinstance(bos, list):
-        bos = bos[0]
-    if bos is None:
-        raise ConfigError("the model config has neither bos_token_id nor eos_token_id; cannot score the first token")
-    max_ctx = int(getattr(cfg, "max_position_embeddings", context) or context)
-    context = max(2, min(context, max_ctx))
+    bos, context = window_setup(model.config, context)
     texts = [t for t in texts if t]
     n_bytes = sum(len(t.encode("utf-8")) for t in texts)
     if n_bytes == 0:

@@ -288,7 +288,7 @@ def mean_hidden_state(ckpt: Checkpoint, old: Tokenizer, tied: bool, text: str = 
     import torch
 
     from tokbench.corpora import load_source
-    from tokbench.transplant.evaluate import windows
+    from tokbench.transplant.evaluate import window_setup, windows
 
     texts = [t for t in load_source(text, max_bytes=max_bytes).texts if t]
     tmp = Path(tempfile.mkdtemp(prefix="tokbench-prior-"))
@@ -301,14 +301,11 @@ def mean_hidden_state(ckpt: Checkpoint, old: Tokenizer, tied: bool, text: str = 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     enc = old.encode_batch(["\n".join(texts)], spans=False)
-    bos = config.get("bos_token_id")
-    bos = config.get("eos_token_id") if bos is None else bos
-    bos = bos[0] if isinstance(bos, list) else bos
-    context = max(2, min(context, int(config.get("max_position_embeddings") or context)))
+    bos, context = window_setup(model.config, context)
     acc = np.zeros(model.config.hidden_size)
     n = 0
     with torch.inference_mode():
-        for w in windows([enc.doc(0).tolist()], int(bos if bos is not None else 0), context):
+        for w in windows([enc.doc(0).tolist()], bos, context):
             h = model.base_model(input_ids=torch.tensor([w])).last_hidden_state[0, 1:].double()
             acc += h.sum(0).numpy()
             n += h.shape[0]
