@@ -23,12 +23,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = {  # label -> (method, aux, scale); scale None = the method's default (config.py)
-    "omp/self": ("omp", "self", None), "omp/minilm": ("omp", "minilm", None),
-    "omp/self scale=1": ("omp", "self", 1.0),  # tokensurgeon's plain OMP, no calibration
-    "heuristic/self": ("heuristic", "self", None), "heuristic/minilm": ("heuristic", "minilm", None),
-    "fvt": ("fvt", "self", None), "mean": ("mean", "self", None), "zero": ("zero", "self", None),
-    "random": ("random", "self", None),
+VARIANTS = {  # label -> (method, aux, scale, rank decay); None = the method's default (config.py)
+    "omp/self": ("omp", "self", None, None), "omp/minilm": ("omp", "minilm", None, None),
+    "omp/self scale=1": ("omp", "self", 1.0, 0.0),  # tokensurgeon's plain OMP, no calibration
+    "omp/self scale=0.85": ("omp", "self", 0.85, 0.0),  # the constant shrink that was the default before
+    "omp/minilm scale=0.85": ("omp", "minilm", 0.85, 0.0),
+    "heuristic/self": ("heuristic", "self", None, None), "heuristic/minilm": ("heuristic", "minilm", None, None),
+    "fvt": ("fvt", "self", None, None), "mean": ("mean", "self", None, None), "zero": ("zero", "self", None, None),
+    "random": ("random", "self", None, None),
 }
 TEXTS = {"en": "libreoffice:en-us@test", "tr": "turkish:tr@test"}
 
@@ -40,8 +42,9 @@ def one(args) -> None:
 
     t0 = time.perf_counter()
     scale = float(args.scale) if args.scale else None
-    man = transplant(args.model, args.tokenizer, args.out, TransplantConfig(method=args.method, aux=args.aux, scale=scale),
-                     force=True)
+    decay = float(args.rank_decay) if args.rank_decay else None
+    man = transplant(args.model, args.tokenizer, args.out,
+                     TransplantConfig(method=args.method, aux=args.aux, scale=scale, rank_decay=decay), force=True)
     wall = time.perf_counter() - t0
     peak = peak_rss_mib()
     print(json.dumps({"wall_s": round(wall, 1), "peak_mib": round(peak), "counts": man["counts"],
@@ -63,9 +66,10 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux, bytes on macOS
 
 
-def run_child(model, tokenizer, out, method, aux, scale=None) -> dict:
+def run_child(model, tokenizer, out, method, aux, scale=None, decay=None) -> dict:
     cmd = [sys.executable, __file__, "--one", "--model", str(model), "--tokenizer", str(tokenizer), "--out", str(out),
-           "--method", method, "--aux", aux] + (["--scale", str(scale)] if scale is not None else [])
+           "--method", method, "--aux", aux] + (["--scale", str(scale)] if scale is not None else []) \
+        + (["--rank-decay", str(decay)] if decay is not None else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"transplant {method}/{aux} failed: {proc.stderr[-2000:]}")
@@ -133,6 +137,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--model"); ap.add_argument("--tokenizer"); ap.add_argument("--out"); ap.add_argument("--method"); ap.add_argument("--aux"); ap.add_argument("--scale")
+    ap.add_argument("--rank-decay")
     ap.add_argument("--targets", default="llama3,qwen3,bpe32k",
                     help="reference tokenizer names, tokenizer paths, or bpe32k (trained here)")
     ap.add_argument("--methods", default="omp/self,fvt,mean,zero,random,heuristic/minilm,omp/minilm,omp/self scale=1,heuristic/self")
@@ -203,15 +208,17 @@ def main() -> None:
         if target == "bpe32k":
             tok = str(bpe32k(work))
         for label in (args.methods_bpe if target == "bpe32k" else args.methods).split(","):
-            method, aux, scale = VARIANTS[label]
+            method, aux, scale, decay = VARIANTS[label]
             if (target, label) in done:
                 continue
             out = work / f"{target}-{label.replace('/', '-').replace(' ', '-').replace('=', '')}"
-            info = run_child(gguf, tok, out, method, aux, scale)
+            info = run_child(gguf, tok, out, method, aux, scale, decay)
             row = {"target": target, "method": label, "transplant_s": info["wall_s"], "peak_mib": info["peak_mib"],
                    "shared": info["counts"]["shared"], "new": info["counts"]["new"],
                    "omp_s": info["estimation"].get("input_embeddings", {}).get("omp_seconds"),
                    "scale": info["estimation"].get("input_embeddings", {}).get("scale"),
+                   "rank_decay": info["estimation"].get("input_embeddings", {}).get("rank_decay"),
+                   "row_scale_mean": info["estimation"].get("input_embeddings", {}).get("row_scale_mean"),
                    "ridge": info["estimation"].get("input_embeddings", {}).get("ridge")}
             for lang, src in texts.items():
                 r = evaluate_dir(out, src.texts)

@@ -4,6 +4,7 @@ transplants through the library and the CLI (tiny random Llama models and tokeni
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -344,29 +345,59 @@ def test_donor_omp_is_tokensurgeon(tiny, tmp_path):
 
 
 def test_scale_and_ridge_defaults():
-    from tokbench.transplant.config import MINILM_RIDGE, OMP_SCALE
+    from tokbench.transplant.config import MINILM_RIDGE, OMP_RANK_DECAY
 
     cfg = TransplantConfig()
-    assert cfg.method == "omp" and cfg.row_scale("self") == cfg.row_scale("minilm") == OMP_SCALE
-    assert cfg.row_scale("donor") == 1.0  # tokensurgeon's setting keeps its rows
-    assert TransplantConfig(method="fvt").row_scale() == TransplantConfig(method="heuristic").row_scale("self") == 1.0
-    assert TransplantConfig(method="fvt", scale=0.5).row_scale() == 0.5
+    assert cfg.method == "omp" and cfg.decay_for("self") == cfg.decay_for("minilm") == OMP_RANK_DECAY
+    assert cfg.decay_for("donor") == 0.0  # tokensurgeon's setting keeps its rows
+    assert TransplantConfig(method="fvt").decay_for() == TransplantConfig(method="heuristic").decay_for("self") == 0.0
+    assert cfg.row_scale("self") == 1.0 and TransplantConfig(method="fvt", scale=0.5).row_scale() == 0.5
     assert cfg.ridge_for("self") == cfg.ridge_for("donor") == 0.0 and cfg.ridge_for("minilm") == MINILM_RIDGE
     assert TransplantConfig(ridge=0.2).ridge_for("self") == TransplantConfig(ridge=0.2).ridge_for("minilm") == 0.2
 
 
-def test_omp_scale_multiplies_only_estimated_rows(tiny, tmp_path):
+def _rank_factor_reference(new_id: int, decay: float, origin: int, floor: float) -> float:
+    """One id at a time, straight from the formula in config.py."""
+    r = max(new_id + 1, origin)
+    return min(1.0, max(floor, 1.0 - decay * math.log(r / origin)))
+
+
+def test_row_scales_match_the_formula_on_random_ids():
+    from tokbench.transplant.config import MIN_ROW_SCALE, RANK_ORIGIN
+
+    rng = np.random.default_rng(7)
+    ids = np.concatenate([rng.integers(0, 300_000, 500), [0, RANK_ORIGIN - 2, RANK_ORIGIN - 1, RANK_ORIGIN]])
+    for decay, scale in ((0.03, None), (0.1, 0.7), (0.0, 1.0), (0.5, 2.0)):
+        cfg = TransplantConfig(rank_decay=decay, scale=scale)
+        got = cfg.row_scales(ids, "self")
+        want = [(scale or 1.0) * _rank_factor_reference(int(i), decay, RANK_ORIGIN, MIN_ROW_SCALE) for i in ids]
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    f = TransplantConfig().row_scales(np.arange(200_000), "self")
+    assert f[0] == 1.0 and np.all(np.diff(f) <= 0) and f[-1] < 0.8  # frequent merges whole, rare ones shrunk
+    assert np.all(TransplantConfig().row_scales(ids, "donor") == 1.0)
+    assert np.all(TransplantConfig(method="fvt").row_scales(ids) == 1.0)
+
+
+def test_row_scales_multiply_only_estimated_rows(tiny, tmp_path, monkeypatch):
     from tokbench.tokenizer import load_tokenizer
-    from tokbench.transplant.config import OMP_SCALE
+    from tokbench.transplant import config
     from tokbench.transplant.vocab import align_vocabularies
 
-    m1 = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "s1", TransplantConfig(method="omp", k=5, scale=1.0))
-    m2 = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "sd", TransplantConfig(method="omp", k=5))
-    assert m1["estimation"]["input_embeddings"]["scale"] == 1.0 and m2["estimation"]["output_head"]["scale"] == OMP_SCALE
     al = align_vocabularies(load_tokenizer(tiny["untied"]), load_tokenizer(tiny["new_tok"]))
+    # The tiny vocabulary ends far below the real origin: move it inside, so some rows stay whole, some shrink.
+    monkeypatch.setattr(config, "RANK_ORIGIN", int(np.median(al.new_ids)) + 1)
+    plain = TransplantConfig(method="omp", k=5, scale=1.0, rank_decay=0.0)
+    shrunk = TransplantConfig(method="omp", k=5, scale=0.9, rank_decay=0.2)
+    m1 = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "s1", plain)
+    m2 = transplant(tiny["untied"], tiny["new_tok"], tmp_path / "sd", shrunk)
+    e1, e2 = m1["estimation"]["input_embeddings"], m2["estimation"]["output_head"]
+    assert (e1["scale"], e1["rank_decay"], e1["row_scale_mean"]) == (1.0, 0.0, 1.0)
+    assert (e2["scale"], e2["rank_decay"]) == (0.9, 0.2) and e2["row_scale_mean"] < 0.9
+    factors = shrunk.row_scales(al.new_ids, "self")
+    assert factors.min() < factors.max() == 0.9
     a, b = _load(tmp_path / "s1"), _load(tmp_path / "sd")
     for head in (False, True):
-        np.testing.assert_allclose(_rows(b, head)[al.new_ids], OMP_SCALE * _rows(a, head)[al.new_ids], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(_rows(b, head)[al.new_ids], factors[:, None] * _rows(a, head)[al.new_ids], rtol=1e-6, atol=1e-7)
         assert np.array_equal(_rows(b, head)[al.copy_new], _rows(a, head)[al.copy_new])
 
 
@@ -449,6 +480,7 @@ def test_cli_bad_inputs(tiny, tmp_path):
     # unknown method, missing model, a non-positive scale, a negative ridge
     _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o3"), "--method", "magic"]))
     assert "--scale" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o5"), "--scale", "0"]))
+    assert "--rank-decay" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o6"), "--rank-decay", "-0.1"]))
     assert "--ridge" in _one_error_line(runner.invoke(app, ["transplant", str(tiny["tied"]), "-t", new, "-o", str(tmp_path / "o6"), "--ridge", "-1"]))
     _one_error_line(runner.invoke(app, ["transplant", str(tmp_path / "nope"), "-t", new, "-o", str(tmp_path / "o4")]))
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())

@@ -40,7 +40,8 @@ def run(
     ridge: Optional[float] = typer.Option(None, "--ridge", help="OMP: Tikhonov weight of the final coefficient fit (0 = plain least squares as in tokensurgeon; default 0, or 0.01 with --aux minilm)."),
     calibrate: str = typer.Option(_D.calibrate, "--calibrate", help="Output calibration of estimated rows: none, or prior (move each row along the mean final hidden state so its prior logit = its rarest piece's - delta x (pieces-1); needs torch; not in the papers)."),
     delta: float = typer.Option(_D.delta, "--delta", help="--calibrate prior: logit penalty per extra piece."),
-    scale: Optional[float] = typer.Option(None, "--scale", help="Multiply every estimated new row by this (default 0.85 for omp without --donor, chosen on a dev split; 1.0 otherwise)."),
+    scale: Optional[float] = typer.Option(None, "--scale", help="Multiply every estimated new row by this (default 1.0; combined with --rank-decay)."),
+    rank_decay: Optional[float] = typer.Option(None, "--rank-decay", help="Shrink estimated rows more the later their id (a frequency rank): id r keeps min(1, 1 - d*ln(r/100)). Default 0.03 for omp without --donor (chosen on a dev split), 0 otherwise; 0 with --scale 1 is plain OMP."),
     max_candidates: int = typer.Option(_D.max_candidates, "--max-candidates", help="OMP pre-screens each new token to this many most-correlated anchors on large vocabularies (0 = exact search)."),
     old_tokenizer: Optional[str] = typer.Option(None, "--old-tokenizer", help="The model's own tokenizer when MODEL does not carry one."),
     eval_spec: Optional[str] = typer.Option(None, "--eval", help="Corpus spec to measure original and transplanted bits per byte on, e.g. libreoffice:en-us@test."),
@@ -57,7 +58,7 @@ def run(
     from tokbench.files import check_output_dir
     from tokbench.transplant.run import export_hf, transplant, validate
 
-    cfg = TransplantConfig(method=method, k=k, aux=aux, ridge=ridge, scale=scale, calibrate=calibrate, delta=delta, max_candidates=max_candidates, seed=seed)
+    cfg = TransplantConfig(method=method, k=k, aux=aux, ridge=ridge, scale=scale, rank_decay=rank_decay, calibrate=calibrate, delta=delta, max_candidates=max_candidates, seed=seed)
     validate(cfg)
     check_output_dir(out, force)
     src = _texts(eval_spec, parse_size(eval_bytes)) if eval_spec else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 #: Estimators for tokens the base model has no row for.
 METHODS = ("omp", "heuristic", "fvt", "mean", "zero", "random")
 #: Auxiliary string-embedding spaces for omp/heuristic when no donor model is given.
@@ -11,10 +13,17 @@ AUX_SPACES = ("self", "minilm")
 #: Default ridge of OMP's coefficient fit in the MiniLM space (measured: plain least squares gives ~1e10
 #: bits per byte, 0.01 keeps every coefficient below 1 in magnitude; see reports/transplant/README.md).
 MINILM_RIDGE = 0.01
-#: Default scale of OMP's estimated rows, chosen on the *dev* split of libreoffice:en-us (SmolLM2-135M ->
-#: Llama 3; 0.80 / 0.85 / 0.90 / 1.0 gave 1.279 / 1.269 / 1.279 / 1.395 bits per byte there) and then
-#: reported on the test split. A calibration for one model measured on one text, not a universal constant.
-OMP_SCALE = 0.85
+#: Default rank decay of OMP's estimated rows (``TransplantConfig.rank_decay``): a new token with id r keeps
+#: min(1, 1 - decay * ln(r / RANK_ORIGIN)) of its estimated row. Chosen on the *dev* split of
+#: libreoffice:en-us (first 10 KB; SmolLM2-135M -> Llama 3 and -> Qwen3, same value best for both on a grid of
+#: decay 0.02-0.07 x origin 30-3000): 1.2554 / 1.2519 bits per byte, against 1.2694 / 1.2665 for the constant
+#: scale 0.85 it replaces (itself chosen on Llama 3's dev split) and 1.395 for the published rows.
+#: A calibration for one model measured on one text, not a universal constant.
+OMP_RANK_DECAY = 0.03
+#: Ids below this keep their estimated rows whole (the most frequent merges of a BPE vocabulary).
+RANK_ORIGIN = 100
+#: No row is shrunk below this fraction, whatever the decay and vocabulary size.
+MIN_ROW_SCALE = 0.05
 #: Output calibrations of estimated rows (``TransplantConfig.calibrate``).
 CALIBRATIONS = ("none", "prior")
 #: Default ``delta`` of ``calibrate='prior'`` (logit units per extra piece), chosen on the en *dev* split.
@@ -40,13 +49,21 @@ class TransplantConfig:
              coefficient fit (the selection stays plain OMP; see ``omp.py``). None = 0 (tokensurgeon's plain
              least squares) in the 'self' and donor spaces, :data:`MINILM_RIDGE` in the 'minilm' space, where
              near-duplicate anchors make the plain fit blow up. A deviation from the published method.
-    scale:   every estimated new row is multiplied by this (a global norm calibration, not in the papers).
-             None = :data:`OMP_SCALE` for ``omp`` in an auxiliary space, 1.0 (the published estimates) for
-             every other method and for ``omp`` with a donor (tokensurgeon's setting, not measured here).
+    scale:   every estimated new row is multiplied by this (a global norm factor, not in the papers).
+             None = 1.0. Combined with ``rank_decay`` (below) as ``scale * rank factor``.
+    rank_decay: a shrink of estimated rows that grows with the new token's id (not in the papers; a
+             documented deviation): token id r keeps ``min(1, 1 - rank_decay * ln(r / RANK_ORIGIN))`` of its
+             row (never less than MIN_ROW_SCALE). None = :data:`OMP_RANK_DECAY` for ``omp`` in an auxiliary
+             space, 0 (the published estimates) for every other method and for ``omp`` with a donor
+             (tokensurgeon's setting, not measured here). ``rank_decay=0, scale=1`` is plain OMP.
              Why: the model is usually tied, so a new row is also an output row; ~88k estimated rows whose
              logits are averages of their pieces' logits took ~half of the probability mass at every
-             position of English text (SmolLM2 -> Llama 3), most of it on tokens that never occur there.
-             Shrinking them cuts that leak; scaling up (to the anchors' norm) made it far worse.
+             position of English text (SmolLM2 -> Llama 3), most of it on tokens that never occur there. A
+             constant shrink (0.85) cut that leak but also starved the frequent new tokens (".\n" alone cost
+             0.023 bits/byte on the Qwen3 dev text at 0.85 vs 1.0). BPE and SentencePiece vocabularies list
+             tokens in merge/score order, so the id is a free frequency rank: frequent merges keep their rows,
+             rare ones are shrunk most. Scaling rows *up* was far worse (an estimated row at 1.3x took the
+             mass of its pieces).
     max_candidates: OMP pre-screens each target's anchors to the ``max_candidates`` most correlated ones
              when the exact search would be too large for a CPU (0 = always exact). See ``omp.py``.
     tau, w_global, top_k: TokenAdapt's temperature, global-estimate weight and global neighbours.
@@ -67,6 +84,7 @@ class TransplantConfig:
     aux: str = "self"  # measured: see reports/transplant/README.md
     ridge: float | None = None
     scale: float | None = None
+    rank_decay: float | None = None
     max_candidates: int = 256
     tau: float = 0.3
     w_global: float = 0.3
@@ -83,7 +101,17 @@ class TransplantConfig:
         return MINILM_RIDGE if space == "minilm" else 0.0
 
     def row_scale(self, space: str | None = None) -> float:
-        """The factor applied to every estimated new row (``space``: 'donor' keeps tokensurgeon's rows)."""
-        if self.scale is not None:
-            return float(self.scale)
-        return OMP_SCALE if self.method == "omp" and space != "donor" else 1.0
+        """The global factor applied to every estimated new row."""
+        return 1.0 if self.scale is None else float(self.scale)
+
+    def decay_for(self, space: str | None = None) -> float:
+        """The rank decay used in ``space`` ('self', 'minilm', 'donor' or None for the baselines)."""
+        if self.rank_decay is not None:
+            return float(self.rank_decay)
+        return OMP_RANK_DECAY if self.method == "omp" and space != "donor" else 0.0
+
+    def row_scales(self, new_ids, space: str | None = None):
+        """(B,) factor for the estimated rows of new token ids ``new_ids``: scale * rank factor."""
+        r = np.maximum(np.asarray(new_ids, dtype=np.float64) + 1.0, RANK_ORIGIN)
+        rank = np.clip(1.0 - self.decay_for(space) * np.log(r / RANK_ORIGIN), MIN_ROW_SCALE, 1.0)
+        return self.row_scale(space) * rank

@@ -126,10 +126,13 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         rows = est.random_rows(E, B, cfg.seed)
     else:  # pragma: no cover - validated earlier
         raise ConfigError(f"unknown method {m}")
-    scale = cfg.row_scale(info.get("space"))
-    if scale != 1.0:  # documented calibration (config.py: TransplantConfig.scale)
-        rows = rows * np.float32(scale)
-    info["scale"] = scale
+    space = info.get("space")
+    factors = cfg.row_scales(al.new_ids, space)
+    if np.any(factors != 1.0):  # documented calibration (config.py: TransplantConfig.scale / rank_decay)
+        rows = rows * factors.astype(np.float32)[:, None]
+    info["scale"] = cfg.row_scale(space)
+    info["rank_decay"] = cfg.decay_for(space)
+    info["row_scale_mean"] = round(float(factors.mean()), 4)
     if prior is not None:  # documented deviation (config.py: TransplantConfig.calibrate)
         target = est.prior_targets(E, pieces.flat, pieces.offsets, prior, cfg.delta)
         rows = est.calibrate_prior(rows, target, prior)
@@ -153,6 +156,8 @@ def validate(cfg: TransplantConfig) -> None:
         raise ConfigError(f"--delta must be 0 or more (got {cfg.delta})")
     if cfg.scale is not None and not cfg.scale > 0:
         raise ConfigError(f"--scale must be more than 0 (got {cfg.scale})")
+    if cfg.rank_decay is not None and not cfg.rank_decay >= 0:
+        raise ConfigError(f"--rank-decay must be 0 or more (got {cfg.rank_decay})")
 
 
 def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: TransplantConfig = TransplantConfig(), *,
