@@ -28,6 +28,8 @@ VARIANTS = {  # label -> (method, aux, scale, rank decay); None = the method's d
     "omp/self scale=1": ("omp", "self", 1.0, 0.0),  # tokensurgeon's plain OMP, no calibration
     "omp/self scale=0.85": ("omp", "self", 0.85, 0.0),  # the constant shrink that was the default before
     "omp/minilm scale=0.85": ("omp", "minilm", 0.85, 0.0),
+    "omp/self decay=0.03": ("omp", "self", None, 0.03),  # the English-only dev choice (config.py)
+    "omp/minilm decay=0.03": ("omp", "minilm", None, 0.03),
     "heuristic/self": ("heuristic", "self", None, None), "heuristic/minilm": ("heuristic", "minilm", None, None),
     "fvt": ("fvt", "self", None, None), "mean": ("mean", "self", None, None), "zero": ("zero", "self", None, None),
     "random": ("random", "self", None, None),

@@ -373,7 +373,7 @@ def test_row_scales_match_the_formula_on_random_ids():
         want = [(scale or 1.0) * _rank_factor_reference(int(i), decay, RANK_ORIGIN, MIN_ROW_SCALE) for i in ids]
         np.testing.assert_allclose(got, want, rtol=1e-12)
     f = TransplantConfig().row_scales(np.arange(200_000), "self")
-    assert f[0] == 1.0 and np.all(np.diff(f) <= 0) and f[-1] < 0.8  # frequent merges whole, rare ones shrunk
+    assert f[0] == 1.0 and np.all(np.diff(f) <= 0) and f[-1] < 0.9  # frequent merges whole, rare ones shrunk
     assert np.all(TransplantConfig().row_scales(ids, "donor") == 1.0)
     assert np.all(TransplantConfig(method="fvt").row_scales(ids) == 1.0)
 

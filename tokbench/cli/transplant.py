@@ -41,7 +41,7 @@ def run(
     calibrate: str = typer.Option(_D.calibrate, "--calibrate", help="Output calibration of estimated rows: none, or prior (move each row along the mean final hidden state so its prior logit = its rarest piece's - delta x (pieces-1); needs torch; not in the papers)."),
     delta: float = typer.Option(_D.delta, "--delta", help="--calibrate prior: logit penalty per extra piece."),
     scale: Optional[float] = typer.Option(None, "--scale", help="Multiply every estimated new row by this (default 1.0; combined with --rank-decay)."),
-    rank_decay: Optional[float] = typer.Option(None, "--rank-decay", help="Shrink estimated rows more the later their id (a frequency rank): id r keeps min(1, 1 - d*ln(r/100)). Default 0.03 for omp without --donor (chosen on a dev split), 0 otherwise; 0 with --scale 1 is plain OMP."),
+    rank_decay: Optional[float] = typer.Option(None, "--rank-decay", help="Shrink estimated rows more the later their id (a frequency rank): id r keeps min(1, 1 - d*ln(r/100)). Default 0.02 for omp without --donor (chosen on dev splits), 0 otherwise; 0 with --scale 1 is plain OMP."),
     max_candidates: int = typer.Option(_D.max_candidates, "--max-candidates", help="OMP pre-screens each new token to this many most-correlated anchors on large vocabularies (0 = exact search)."),
     old_tokenizer: Optional[str] = typer.Option(None, "--old-tokenizer", help="The model's own tokenizer when MODEL does not carry one."),
     eval_spec: Optional[str] = typer.Option(None, "--eval", help="Corpus spec to measure original and transplanted bits per byte on, e.g. libreoffice:en-us@test."),
