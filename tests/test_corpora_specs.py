@@ -94,3 +94,48 @@ def test_unknown_split():
 
 def test_unknown_corpus():
     assert_clean_error(runner.invoke(app, ["corpora", "show", "nosuch"]), "unknown corpus")
+
+
+def _jsonl_reference(path, field="text"):
+    """One json.loads per line: the obviously correct reader the batched one must equal."""
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if line.strip():
+            rec = json.loads(line)
+            rec = {"text": rec} if isinstance(rec, str) else rec
+            rec.setdefault("id", f"{path.name}:{n}")
+            rec["text"] = rec[field]
+            out.append(rec)
+    return out
+
+
+def test_batched_jsonl_reader_equals_line_by_line(tmp_path):
+    import random
+
+    from tokbench.corpora.spec import _iter_jsonl
+
+    rng = random.Random(3)
+    alphabet = "ab ç\u00e9\u4e2d\"\\\n\t{}[],:"
+    lines = []
+    for i in range(2500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        kind = rng.random()
+        lines.append(json.dumps(text) if kind < 0.2 else json.dumps({"text": text, "body": text[::-1], **({"id": f"d{i}"} if kind < 0.6 else {})}))
+        if rng.random() < 0.05:
+            lines.append("   ")
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    for batch in (1, 7, 4096):
+        assert list(_iter_jsonl(path, batch=batch)) == _jsonl_reference(path)
+
+
+@pytest.mark.parametrize("bad, what", [("{\"text\": \"x\"", "not valid JSON"), ("1, 2", "not valid JSON"),
+                                       ("7", "expected an object"), ("{\"body\": \"x\"}", "no 'text' field")])
+def test_batched_jsonl_reader_names_the_bad_line(tmp_path, bad, what):
+    from tokbench.corpora.spec import _iter_jsonl
+    from tokbench.errors import TokbenchError
+
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join([json.dumps({"text": f"t{i}"}) for i in range(10)] + [bad, json.dumps({"text": "z"})]) + "\n", "utf-8")
+    with pytest.raises(TokbenchError, match=f":11: .*{what}"):
+        list(_iter_jsonl(path, batch=4))
