@@ -119,7 +119,7 @@ def _read_bundled(corpus: str, lang: str, split: str | None, max_bytes: int | No
 
 def _iter_jsonl(path: Path, field: str = "text", batch: int = 4096):
     # Lines are parsed a batch at a time with one json.loads over "[l1,l2,...]": ~1.4x faster than a call per
-    # line on the bundled corpora (it is most of a warm `tokbench evaluate`), still streaming. A batch that
+    # line on the bundled corpora (a third of a warm `tokbench evaluate`), still streaming. A batch that
     # does not parse into exactly one value per line is re-read line by line for the exact error.
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
