@@ -77,21 +77,21 @@ def test_smollm2_onto_llama3_loads_and_generates(smollm2, reference_tokenizer, t
     assert 0 < r.bits_per_byte < 20
 
 
-def test_smollm2_onto_qwen3_omp_keeps_the_bench_figure(smollm2, reference_tokenizer, tmp_path):
-    """The benchmark's headline row, re-measured on every CI run: default ``omp`` onto Qwen3 on the first 10 KB
-    of the English test split (reports/transplant: 1.228 vs the original's 1.037, +18.4%). A regression guard
-    for the estimators and the default scale; the whole split is +26.5% (see the report), so this is not the
-    issue's 25% target on the whole split."""
+def test_smollm2_onto_qwen3_omp_within_25_percent_on_the_english_test_split(smollm2, reference_tokenizer, tmp_path):
+    """The issue's target, re-measured on every CI run: the default ``omp`` onto Qwen3, bits per byte on the
+    whole English test split (251 KB) within 25% of the original model's (reports/transplant, run 4: 1.098 vs
+    0.882, +24.5%). About 6 minutes on 2 cores: both models score 55k-60k tokens."""
     pytest.importorskip("torch")
     from tokbench.corpora import load_source
     from tokbench.transplant.evaluate import evaluate_dir
     from tokbench.transplant.run import export_hf, transplant
 
-    text = load_source("libreoffice:en-us@test", max_bytes=10_000).texts
+    src = load_source("libreoffice:en-us@test")
+    assert src.n_bytes > 250_000  # the whole split, not a sample of it
     export_hf(smollm2, tmp_path / "orig")
     man = transplant(smollm2, reference_tokenizer("qwen3"), tmp_path / "omp")
     assert man["parameters"]["method"] == "omp" and man["counts"]["new"] > 100_000
-    orig = evaluate_dir(tmp_path / "orig", text).bits_per_byte
-    new = evaluate_dir(tmp_path / "omp", text).bits_per_byte
-    assert 1.0 < orig < 1.1  # the quantised SmolLM2-135M-Instruct on this text (1.037)
-    assert 1.0 < new / orig < 1.20, f"omp onto Qwen3: {new:.3f} bits/byte vs original {orig:.3f} (bench: +18.4%)"
+    orig = evaluate_dir(tmp_path / "orig", src.texts).bits_per_byte
+    new = evaluate_dir(tmp_path / "omp", src.texts).bits_per_byte
+    assert 0.85 < orig < 0.92  # the quantised SmolLM2-135M-Instruct on this text (0.882)
+    assert 1.0 < new / orig < 1.25, f"omp onto Qwen3: {new:.4f} bits/byte vs original {orig:.4f} (run 4: +24.5%)"
