@@ -215,13 +215,10 @@ def main() -> None:
                 continue
             out = work / f"{target}-{label.replace('/', '-').replace(' ', '-').replace('=', '')}"
             info = run_child(gguf, tok, out, method, aux, scale, decay)
+            est_in = info["estimation"].get("input_embeddings", {})
             row = {"target": target, "method": label, "transplant_s": info["wall_s"], "peak_mib": info["peak_mib"],
-                   "shared": info["counts"]["shared"], "new": info["counts"]["new"],
-                   "omp_s": info["estimation"].get("input_embeddings", {}).get("omp_seconds"),
-                   "scale": info["estimation"].get("input_embeddings", {}).get("scale"),
-                   "rank_decay": info["estimation"].get("input_embeddings", {}).get("rank_decay"),
-                   "row_scale_mean": info["estimation"].get("input_embeddings", {}).get("row_scale_mean"),
-                   "ridge": info["estimation"].get("input_embeddings", {}).get("ridge")}
+                   "shared": info["counts"]["shared"], "new": info["counts"]["new"], "omp_s": est_in.get("omp_seconds"),
+                   **{k: est_in.get(k) for k in ("scale", "rank_decay", "row_scale_mean", "ridge")}}
             for lang, src in texts.items():
                 r = evaluate_dir(out, src.texts)
                 row[f"bpb_{lang}"] = r.bits_per_byte

@@ -351,7 +351,7 @@ def test_scale_and_ridge_defaults():
     assert cfg.method == "omp" and cfg.decay_for("self") == cfg.decay_for("minilm") == OMP_RANK_DECAY
     assert cfg.decay_for("donor") == 0.0  # tokensurgeon's setting keeps its rows
     assert TransplantConfig(method="fvt").decay_for() == TransplantConfig(method="heuristic").decay_for("self") == 0.0
-    assert cfg.row_scale("self") == 1.0 and TransplantConfig(method="fvt", scale=0.5).row_scale() == 0.5
+    assert cfg.row_scale() == 1.0 and TransplantConfig(method="fvt", scale=0.5).row_scale() == 0.5
     assert cfg.ridge_for("self") == cfg.ridge_for("donor") == 0.0 and cfg.ridge_for("minilm") == MINILM_RIDGE
     assert TransplantConfig(ridge=0.2).ridge_for("self") == TransplantConfig(ridge=0.2).ridge_for("minilm") == 0.2
 

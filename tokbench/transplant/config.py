@@ -104,8 +104,8 @@ class TransplantConfig:
             return float(self.ridge)
         return MINILM_RIDGE if space == "minilm" else 0.0
 
-    def row_scale(self, space: str | None = None) -> float:
-        """The global factor applied to every estimated new row."""
+    def row_scale(self) -> float:
+        """The global factor applied to every estimated new row (on top of the rank factor)."""
         return 1.0 if self.scale is None else float(self.scale)
 
     def decay_for(self, space: str | None = None) -> float:
@@ -118,4 +118,4 @@ class TransplantConfig:
         """(B,) factor for the estimated rows of new token ids ``new_ids``: scale * rank factor."""
         r = np.maximum(np.asarray(new_ids, dtype=np.float64) + 1.0, RANK_ORIGIN)
         rank = np.clip(1.0 - self.decay_for(space) * np.log(r / RANK_ORIGIN), MIN_ROW_SCALE, 1.0)
-        return self.row_scale(space) * rank
+        return self.row_scale() * rank

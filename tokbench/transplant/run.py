@@ -130,7 +130,7 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
     factors = cfg.row_scales(al.new_ids, space)
     if np.any(factors != 1.0):  # documented calibration (config.py: TransplantConfig.scale / rank_decay)
         rows = rows * factors.astype(np.float32)[:, None]
-    info["scale"] = cfg.row_scale(space)
+    info["scale"] = cfg.row_scale()
     info["rank_decay"] = cfg.decay_for(space)
     info["row_scale_mean"] = round(float(factors.mean()), 4)
     if prior is not None:  # documented deviation (config.py: TransplantConfig.calibrate)
