@@ -105,3 +105,30 @@ def test_skip_merges_uses_only_the_later_merges(tmp_path):
     assert abs(res.proportions.sum() - 1) < 1e-9
     with pytest.raises(ConfigError, match="goes beyond the merge list"):
         infer_mixture(tb, cats, MixtureConfig(merges=total, skip_merges=1, min_bytes=10))
+
+
+def test_merges_default_is_the_whole_list_when_shorter(files):
+    # The tiny BPE has far fewer than 30,000 merges: the default uses all of them and says so.
+    d, tok, _ = files
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                            "--no-report", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert 0 < data["merges"] == data["merges_in_list"] < 30_000
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}", "--no-report"])
+    assert r.exit_code == 0 and f"all {data['merges']:,} merges" in r.stdout
+
+
+def test_json_stdout_is_only_json_in_a_real_process(files):
+    # HiGHS prints a banner from C++ straight to file descriptor 1, which the CLI runner cannot see: run a
+    # real process and parse its whole stdout.
+    import subprocess
+    import sys
+
+    d, tok, _ = files
+    code = "import sys; from tokbench.cli.main import main; sys.argv[0] = 'tokbench'; main()"
+    p = subprocess.run([sys.executable, "-c", code, "infer-mixture", tok, "-c", f"en={d / 'en.txt'}",
+                        "-c", f"de={d / 'de.txt'}", "--merges", "50", "--no-report", "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["merges"] == 50

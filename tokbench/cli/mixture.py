@@ -34,7 +34,7 @@ def _stage_factory(progress):
 def run_cmd(
     tokenizer: str = typer.Argument(..., metavar="TOKENIZER", help="A BPE tokenizer: reference name (gpt2, cl100k, llama3 ...), tokenizer.json, .tiktoken, .model or a tokbench output folder."),
     category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="NAME=SPEC, one per category (repeatable), e.g. en=libreoffice:en-us@train or py=code:python@train or notes=my.txt. Default: every bundled libreoffice language and code language (train split)."),
-    merges: int = typer.Option(_D.merges, "--merges", "-m", help="Use the first M merges of the tokenizer (the paper: 30,000)."),
+    merges: Optional[int] = typer.Option(_D.merges, "--merges", "-m", show_default=False, help="Use the first M merges of the tokenizer. Default: min(30,000, the merges it has), the paper's 30,000."),
     skip_merges: int = typer.Option(_D.skip_merges, "--skip-merges", help="Replay the first K merges without using them and infer from the next M (the merges a tokenizer added to an earlier one it extends)."),
     sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", help="Read at most this much text per category, e.g. 500KB (default: all of it)."),
     split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
@@ -83,7 +83,7 @@ def run_cmd(
     if json_out:
         print_json(res.to_json())
         return
-    console.print(rich_table(display_rows(res), title=f"{tok.name}: inferred training mixture ({'first ' if not res.skipped else ''}{res.merges:,} merges{f' after the first {res.skipped:,}' if res.skipped else ''})", floatfmt="{:.2f}"))
+    console.print(rich_table(display_rows(res), title=f"{tok.name}: inferred training mixture ({res.merges_phrase()})", floatfmt="{:.2f}"))
     s = res.lp.stats()
     console.print(
         f"solver: {s['constraints_added']:,} constraints, {s['lp_resolves']} LP re-solves, "

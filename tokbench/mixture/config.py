@@ -9,7 +9,9 @@ from dataclasses import dataclass
 class MixtureConfig:
     """How `tokbench infer-mixture` runs.
 
-    merges:         use the first T merges of the tokenizer (the paper: T = 30,000).
+    merges:         use the first T merges of the tokenizer (the paper: T = 30,000); None: min(30,000, the merges the
+                    tokenizer has after skip_merges), so a 32k-vocabulary BPE (~31,700 merges) or a 30k one
+                    (29,744) works with the defaults.
     skip_merges:    replay the first K merges without constraints and infer from the next `merges` ones: the
                     paper's reading of the merges a tokenizer added to an earlier one (Llama 3 after
                     cl100k's first 100k tokens). 0: infer from the start.
@@ -33,7 +35,7 @@ class MixtureConfig:
                     converge and gives its gap); None for no limit.
     """
 
-    merges: int = 30_000
+    merges: int | None = None
     skip_merges: int = 0
     sample_bytes: int | None = None
     min_bytes: int = 10_000
@@ -45,6 +47,9 @@ class MixtureConfig:
     gap: float = 0.0
     time_limit: float | None = 600.0
 
+
+#: The paper's number of merges, and the default cap when --merges is not given.
+DEFAULT_MERGES = 30_000
 
 #: Counts enter the LP as pairs per million pairs of their category (c / total_pairs * SCALE): normalised as
 #: the paper says, but large enough that HiGHS' absolute tolerances (1e-7) do not swamp them.

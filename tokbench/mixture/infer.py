@@ -18,7 +18,7 @@ import numpy as np
 
 from tokbench.errors import ConfigError, CorpusError
 from tokbench.mixture.baselines import token_classification
-from tokbench.mixture.config import MixtureConfig
+from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
 from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
 from tokbench.mixture.paircount import count_all
 from tokbench.mixture.words import SymbolTable, boundary_safe_split, build_words, merge_list
@@ -123,6 +123,23 @@ class MixtureResult:
     timings: dict
     sizes: dict
     skipped: int = 0
+    merges_in_list: int = 0
+
+    def merges_phrase(self) -> str:
+        """Which merges were used, in words (the default --merges is min(30,000, the list): say which one it was).
+
+        >>> r = MixtureResult({}, [], [], np.zeros(0), np.zeros(0), np.zeros(0), [], [], 29_744, None, {}, {}, 0, 29_744)
+        >>> r.merges_phrase()
+        'all 29,744 merges'
+        >>> r.merges, r.merges_in_list = 30_000, 50_000
+        >>> r.merges_phrase()
+        'the first 30,000 of 50,000 merges'
+        """
+        if self.skipped:
+            return f"merges {self.skipped + 1:,}-{self.skipped + self.merges:,} of {self.merges_in_list:,}"
+        if self.merges >= self.merges_in_list:
+            return f"all {self.merges:,} merges"
+        return f"the first {self.merges:,} of {self.merges_in_list:,} merges"
 
     def rows(self) -> list[dict]:
         order = np.argsort(-self.proportions, kind="stable")
@@ -146,6 +163,7 @@ class MixtureResult:
         return {
             "tokenizer": self.tokenizer,
             "merges": self.merges,
+            "merges_in_list": self.merges_in_list,
             "skipped_merges": self.skipped,
             "categories": self.rows(),
             "groups": self.groups(),
@@ -174,12 +192,23 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     skip = config.skip_merges
-    merges = merge_list(tok, None if skip else config.merges)
-    if skip:
-        if skip < 0 or skip + config.merges > len(merges):
-            raise ConfigError(f"--skip-merges {skip:,} plus --merges {config.merges:,} goes beyond the merge list of {tok.name}, "
-                              f"which has {len(merges):,} merges; pass --merges {max(len(merges) - skip, 0):,} or fewer")
-        merges = merges[: skip + config.merges]
+    merges = merge_list(tok, None)
+    n_list = len(merges)
+    if skip < 0 or skip >= len(merges):
+        raise ConfigError(f"--skip-merges must be between 0 and {len(merges) - 1:,} (the merge list of {tok.name} has {len(merges):,} merges), got {skip:,}")
+    n_use = config.merges
+    if n_use is None:
+        # The paper's 30,000, or every merge the tokenizer has when it has fewer (the result says which).
+        n_use = min(DEFAULT_MERGES, len(merges) - skip)
+    elif n_use < 1:
+        raise ConfigError(f"--merges must be at least 1 (got {n_use})")
+    elif skip + n_use > len(merges):
+        if skip:
+            raise ConfigError(f"--skip-merges {skip:,} plus --merges {n_use:,} goes beyond the merge list of {tok.name}, "
+                              f"which has {len(merges):,} merges; pass --merges {len(merges) - skip:,} or fewer")
+        raise ConfigError(f"--merges {n_use:,} is beyond the merge list of {tok.name}, which has {len(merges):,} merges; "
+                          f"pass --merges {len(merges):,} or fewer (or leave --merges out: it defaults to min(30,000, the merge list))")
+    merges = merges[: skip + n_use]
     table = SymbolTable.from_merges(merges)
     # SentencePiece-style models often pre-tokenize nothing (the whole text is one 'word'); cut it before
     # each word-start marker when no merge can cross such a cut, which changes nothing but the speed.
@@ -229,5 +258,5 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     described["source"] = portable_path(str(described.get("source", "")))
     return MixtureResult(
         described, names, [c.kind for c in categories], props, lp.alpha, tc, n_bytes, totals,
-        len(merges) - skip, lp, timings, sizes, skip,
+        len(merges) - skip, lp, timings, sizes, skip, n_list,
     )

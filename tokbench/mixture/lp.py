@@ -23,6 +23,9 @@ small. When a sweep finds nothing violated the solution is optimal for the whole
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -301,10 +304,29 @@ def _counts_at(ts, ps, P, init_off, init_pairs, init_counts, ev_off, ev_pairs, e
 # ---------------------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Point file descriptor 1 at stderr for the duration: HiGHS prints its banner from C++ when a solver is
+    constructed, before any option can silence it, and `--json` must print nothing but JSON on stdout."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no usable stdout at all: nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _highs():
     highspy = require("highspy", pip_name="highspy")
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    with _stdout_to_stderr():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
     return highspy, h
 
 

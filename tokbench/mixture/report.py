@@ -29,7 +29,7 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
     paths["png"] = grouped_bar_chart(
         out_dir / "mixture.png", labels,
         {"inferred (LP)": [100 * r["proportion"] for r in rows], "TC baseline": [100 * r["tc"] for r in rows]},
-        title=f"{name}: inferred training mixture ({res.merges:,} merges)", ylabel="share of training bytes (%)",
+        title=f"{name}: inferred training mixture ({res.merges_phrase()})", ylabel="share of training bytes (%)",
     )
     paths["manifest"] = write_json_atomic(out_dir / "manifest.json", manifest)
     s = res.lp.stats()
@@ -39,7 +39,7 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
         "",
         (f"Data mixture inference (Hayase et al. 2024) over merges {res.skipped + 1:,}-{res.skipped + res.merges:,} of {name} "
          f"(the first {res.skipped:,} replayed but not used) " if res.skipped else
-         f"Data mixture inference (Hayase et al. 2024) over the first {res.merges:,} merges of {name} ")
+         f"Data mixture inference (Hayase et al. 2024) over {res.merges_phrase()} of {name} ")
         + f"({res.tokenizer.get('format')}, vocabulary {res.tokenizer.get('vocab_size'):,}) with {len(res.names)} categories. "
         + "Shares are of training bytes; TC is the paper's token-classification baseline.",
         "",
