@@ -271,7 +271,7 @@ def main(argv=None):
 
     pandas_s, mismatches = {}, {}
     if not args.no_pandas:
-        from tokbench import encoding_cache
+        from tokbench.tokenizer import cache as encoding_cache
 
         verdicts = ZeyrekOracle()._verdicts
         for n, tok in toks.items():

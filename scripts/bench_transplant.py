@@ -93,7 +93,7 @@ def omp_timing(model, tokenizer: str, n: int) -> dict:
 
     from tokbench.tokenizer import load_tokenizer
     from tokbench.transplant.aux import old_pieces, self_space
-    from tokbench.transplant.checkpoint import load_checkpoint
+    from tokbench.transplant.load import load_checkpoint
     from tokbench.transplant.omp import batch_omp, batch_omp_screened
     from tokbench.transplant.run import old_tokenizer_for
     from tokbench.transplant.vocab import align_vocabularies

@@ -205,7 +205,7 @@ def test_hunspell_oracle_turkish():
 
 def test_tokenizer_view_from_cache_loads_the_real_one_only_to_encode(tiny_texts, tmp_path):
     from tests.tokenizer_builders import build_hf_bpe
-    from tokbench.encoding_cache import TokenizerView, load_tokenizer_cached
+    from tokbench.tokenizer.cache import TokenizerView, load_tokenizer_cached
     from tokbench.tokenizer import load_tokenizer
 
     spec = build_hf_bpe(tiny_texts, tmp_path)
@@ -214,6 +214,9 @@ def test_tokenizer_view_from_cache_loads_the_real_one_only_to_encode(tiny_texts,
     assert not isinstance(real, TokenizerView) and isinstance(view, TokenizerView)
     assert view.fingerprint() == real.fingerprint() and view.vocab_size == real.vocab_size
     assert view.token_bytes() == real.token_bytes()
+    assert view.lossless == real.lossless
+    for got, want in zip(view.token_byte_arrays(), real.token_byte_arrays()):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
     assert np.array_equal(view.byte_token_mask, real.byte_token_mask)
     assert view._real is None
     assert view.encode_batch(["hello"]).ids.tolist() == real.encode("hello")
@@ -235,7 +238,7 @@ def test_docstring_examples(module):
 @pytest.mark.parametrize("kind", ["hf-bpe", "hf-unigram", "hf-wordpiece-dir", "sentencepiece-bpe", "sentencepiece-unigram", "tiktoken", "tekken", "tokbench-dir"])
 def test_encode_with_spans_agrees_with_the_adapter(kind, tiny_texts, tmp_path):
     from tests.tokenizer_builders import BUILDERS
-    from tokbench.encoding_cache import encode_with_spans
+    from tokbench.tokenizer.spans import encode_with_spans
     from tokbench.tokenizer import load_tokenizer
 
     if kind not in BUILDERS:

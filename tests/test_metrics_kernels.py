@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tokbench.metrics import kernels, reference
+from tokbench.tokenizer import spans, spans_reference
 
 SEEDS = range(25)
 
@@ -149,7 +150,7 @@ def test_spans_from_token_bytes_matches_reference(seed):
     doc_bytes = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in docs], out=doc_bytes[1:])
     text = np.frombuffer(b"".join(docs) or b"\0", dtype=np.uint8)[: doc_bytes[-1]]
-    got = kernels.spans_from_token_bytes(ids, offsets, tb_flat, tb_offsets, tb_none, text, doc_bytes)
-    want = reference.spans_from_token_bytes(ids, offsets, tb_flat, tb_offsets, tb_none, text, doc_bytes)
+    got = spans.spans_from_token_bytes(ids, offsets, tb_flat, tb_offsets, tb_none, text, doc_bytes)
+    want = spans_reference.spans_from_token_bytes(ids, offsets, tb_flat, tb_offsets, tb_none, text, doc_bytes)
     for g, w in zip(got, want):
         assert np.array_equal(g, w)

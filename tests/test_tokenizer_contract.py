@@ -40,6 +40,17 @@ def test_loads_and_describes(built):
     assert len(tok.token_strings()) == len(tok.token_bytes()) == tok.vocab_size
 
 
+def test_token_byte_arrays_hold_the_token_bytes(built):
+    _, spec = built
+    tok = load_tokenizer(spec)
+    flat, offsets, none = tok.token_byte_arrays()
+    assert flat.dtype == np.uint8 and offsets.dtype == np.int64 and none.dtype == np.bool_
+    assert len(offsets) == len(none) + 1 == tok.vocab_size + 1
+    data = flat.tobytes()
+    rebuilt = [None if none[i] else data[offsets[i] : offsets[i + 1]] for i in range(tok.vocab_size)]
+    assert rebuilt == tok.token_bytes()
+
+
 def test_batch_equals_single_and_offsets_consistent(built):
     _, spec = built
     tok = load_tokenizer(spec)

@@ -554,7 +554,7 @@ def test_prior_calibration_hits_targets_and_keeps_shared_rows(tiny):
 def test_prior_calibration_end_to_end_untied(tiny, tmp_path):
     """An untied model: only the head's new rows are calibrated (input rows = the uncalibrated run's)."""
     from tokbench.tokenizer import load_tokenizer
-    from tokbench.transplant.checkpoint import load_checkpoint
+    from tokbench.transplant.load import load_checkpoint
     from tokbench.transplant.run import mean_hidden_state
     from tokbench.transplant.vocab import align_vocabularies
 

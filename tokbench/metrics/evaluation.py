@@ -5,7 +5,7 @@
 >>> [r["premium"] for r in res.tables["premium"] if r["lang"] == "tur"]                  # doctest: +SKIP
 [2.52..., 1.9...]
 
-Each (tokenizer, corpus) pair is encoded once (or loaded from :mod:`tokbench.encoding_cache`), then every
+Each (tokenizer, corpus) pair is encoded once (or loaded from :mod:`tokbench.tokenizer.cache`), then every
 requested metric family reads the same flat arrays through the Numba kernels.
 """
 
@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from tokbench import encoding_cache
+from tokbench.tokenizer import cache as encoding_cache
 from tokbench.corpora import TextSource, corpus_info, load_sources, resolve_language
 from tokbench.errors import ConfigError, CorpusError, TokbenchError, TokenizerError
 from tokbench.metrics import kernels

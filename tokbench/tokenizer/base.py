@@ -93,6 +93,22 @@ def utf8_prefix(text: str) -> np.ndarray:
     return out
 
 
+def flatten_token_bytes(token_bytes: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every id's bytes laid end to end: (flat (T,) uint8, offsets (V+1,) int64, none (V,) bool).
+
+    Id ``i`` stands for ``flat[offsets[i]:offsets[i+1]]``; ``none[i]`` marks ids that stand for no text.
+
+    >>> flat, offsets, none = flatten_token_bytes([b"ab", None, b"c"])
+    >>> flat.tobytes(), offsets.tolist(), none.tolist()
+    (b'abc', [0, 2, 2, 3], [False, True, False])
+    """
+    lengths = np.fromiter((len(b) if b is not None else 0 for b in token_bytes), dtype=np.int64, count=len(token_bytes))
+    offsets = np.zeros(len(token_bytes) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = np.frombuffer(b"".join(b for b in token_bytes if b is not None), dtype=np.uint8)
+    return flat, offsets, np.array([b is None for b in token_bytes], dtype=np.bool_)
+
+
 class Tokenizer(ABC):
     """A loaded tokenizer of any format. Subclasses live in ``tokbench.tokenizer.formats``."""
 
@@ -134,6 +150,13 @@ class Tokenizer(ABC):
 
         None for special/control tokens and ids that stand for no text.
         """
+
+    def token_byte_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`token_bytes` as flat arrays (see :func:`flatten_token_bytes`), computed once."""
+        arrays = self.__dict__.get("_token_byte_arrays")
+        if arrays is None:
+            arrays = self.__dict__["_token_byte_arrays"] = flatten_token_bytes(self.token_bytes())
+        return arrays
 
     @property
     def special_tokens(self) -> dict[str, int]:

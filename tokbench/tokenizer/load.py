@@ -19,6 +19,31 @@ from tokbench.tokenizer.base import Tokenizer
 from tokbench.tokenizer.references import REFERENCES, reference_path
 
 TOKBENCH_MANIFEST = "tokbench.json"
+#: A folder's tokenizer file, in order of preference (the first present is loaded; else a *.tiktoken).
+MODEL_FILES = ("tokenizer.json", "tekken.json", "tokenizer.model", "spm.model")
+#: Files beside the model file that change what the folder's tokenizer does.
+SIDE_FILES = (TOKBENCH_MANIFEST, "tokenizer_config.json")
+
+
+def model_file(folder: Path) -> Path | None:
+    """The file a tokenizer folder is loaded from, or None when it holds no tokenizer."""
+    for name in MODEL_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    tiktoken_files = sorted(folder.glob("*.tiktoken"))
+    return tiktoken_files[0] if tiktoken_files else None
+
+
+def tokenizer_files(folder: Path) -> list[Path]:
+    """Every file that decides the behaviour of ``folder``'s tokenizer (model file first); [] for none.
+
+    This is the one list of "which files make a tokenizer": the loader, the encoding cache's key and the
+    transplant's search for a model's own tokenizer all read it.
+    """
+    model = model_file(folder)
+    if model is None:
+        return []
+    return [model] + [folder / n for n in SIDE_FILES if (folder / n).is_file()]
 
 
 def load_tokenizer(spec: str | Path, name: str | None = None) -> Tokenizer:
@@ -51,25 +76,21 @@ def _load_path(path: Path, name: str | None, options: dict[str, str]) -> Tokeniz
     from tokbench.tokenizer.formats.tiktoken import load_tekken, load_tiktoken_file
 
     if path.is_dir():
+        f = model_file(path)
+        if f is None:
+            raise UnknownFormatError(f"folder {path} holds no {', '.join(MODEL_FILES)} or .tiktoken file")
+        tok = _load_path(f, name or path.name, options)
         manifest = path / TOKBENCH_MANIFEST
-        for candidate in ("tokenizer.json", "tekken.json", "tokenizer.model", "spm.model"):
-            f = path / candidate
-            if f.exists():
-                tok = _load_path(f, name or path.name, options)
-                if manifest.exists():
-                    _apply_tokbench_manifest(tok, manifest)
-                elif candidate == "tokenizer.json":
-                    cfg = path / "tokenizer_config.json"
-                    if cfg.exists():
-                        try:
-                            tok.config = json.loads(cfg.read_text("utf-8"))
-                        except json.JSONDecodeError:
-                            pass
-                return tok
-        tiktoken_files = sorted(path.glob("*.tiktoken"))
-        if tiktoken_files:
-            return _load_path(tiktoken_files[0], name or path.name, options)
-        raise UnknownFormatError(f"folder {path} holds no tokenizer.json, tekken.json, tokenizer.model or .tiktoken file")
+        if manifest.exists():
+            _apply_tokbench_manifest(tok, manifest)
+        elif f.name == "tokenizer.json":
+            cfg = path / "tokenizer_config.json"
+            if cfg.exists():
+                try:
+                    tok.config = json.loads(cfg.read_text("utf-8"))
+                except json.JSONDecodeError:
+                    pass
+        return tok
     suffix = path.suffix.lower()
     head = path.read_bytes()[:4096]
     if suffix == ".tiktoken":

@@ -3,7 +3,8 @@
 safetensors is read with tokbench's own small parser (8-byte header length, JSON header, raw data) over a
 memory map, so any dtype (bf16 included, which numpy lacks) is carried through as raw bytes: tensors the
 transplant does not touch are written back bit for bit. Only the vocabulary matrices are converted to
-float32 and back. GGUF files are read by ``gguf_io`` into the same :class:`Checkpoint`.
+float32 and back. GGUF files are read by ``gguf_io`` into the same :class:`Checkpoint`;
+:func:`tokbench.transplant.load.load_checkpoint` picks the reader.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from tokbench.errors import CorruptFileError, InputNotFoundError, UnknownFormatError
+from tokbench.errors import CorruptFileError, InputNotFoundError
 
 #: safetensors dtype -> (numpy storage dtype, bytes per element). bf16 is stored as uint16.
 DTYPES: dict[str, np.dtype] = {
@@ -204,24 +205,6 @@ def load_hf_dir(path: Path) -> Checkpoint:
         if (path / name).exists():
             extra[name] = (path / name).read_bytes()
     return Checkpoint(config, tensors, shards, path, "safetensors", metadata, extra)
-
-
-def load_checkpoint(spec: str | Path) -> Checkpoint:
-    """A model folder (safetensors) or a .gguf file."""
-    path = Path(spec).expanduser()
-    if not path.exists():
-        raise InputNotFoundError(f"no model at '{spec}'; give a Hugging Face model folder with safetensors or a .gguf file")
-    if path.is_file():
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic == b"GGUF":
-            from tokbench.transplant.gguf_io import load_gguf
-
-            return load_gguf(path)
-        if path.suffix == ".safetensors":
-            raise UnknownFormatError(f"{path} is a bare safetensors file; give its folder (with config.json) instead")
-        raise UnknownFormatError(f"{path} is neither a GGUF file nor a model folder")
-    return load_hf_dir(path)
 
 
 def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], config: dict,

@@ -19,9 +19,11 @@ from tokbench.files import atomic_dir, check_output_dir, sha256_file, write_json
 from tokbench.provenance import run_manifest
 from tokbench.tokenizer import load_tokenizer
 from tokbench.tokenizer.base import Tokenizer
+from tokbench.tokenizer.load import model_file
 from tokbench.transplant import estimators as est
 from tokbench.transplant.aux import MiniLM, Pieces, old_pieces, self_space
-from tokbench.transplant.checkpoint import Checkpoint, Tensor, load_checkpoint, save_checkpoint
+from tokbench.transplant.checkpoint import Checkpoint, Tensor, save_checkpoint
+from tokbench.transplant.load import load_checkpoint
 from tokbench.transplant.config import AUX_SPACES, CALIBRATIONS, METHODS, PRIOR_BYTES, PRIOR_TEXT, TransplantConfig
 from tokbench.transplant.omp import omp
 from tokbench.transplant.vocab import Alignment, align_vocabularies, special_roles
@@ -42,7 +44,7 @@ def old_tokenizer_for(ckpt: Checkpoint, override: str | None = None) -> Tokenize
     if override:
         return load_tokenizer(override)
     if ckpt.source_kind == "safetensors":
-        if any((ckpt.source / f).exists() for f in ("tokenizer.json", "tokenizer.model", "tekken.json")):
+        if model_file(ckpt.source) is not None:
             return load_tokenizer(ckpt.source)
         raise TokenizerError(f"{ckpt.source} holds no tokenizer; pass the model's own tokenizer with --old-tokenizer")
     if ckpt.tokenizer_json is None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from tokbench.files import cache_dir, write_bytes_atomic
 from tokbench.tokenizer.base import Encoded, Tokenizer
+from tokbench.tokenizer.load import tokenizer_files as folder_files
 
 #: Bump when the stored layout or the meaning of the arrays changes.
 CACHE_VERSION = 1
@@ -74,6 +75,8 @@ def encode_texts(tok: "Tokenizer | TokenizerView", texts: Sequence[str], corpus_
         enc = _load(path, spans)
         if enc is not None:
             return enc, True
+    from tokbench.tokenizer.spans import encode_with_spans  # Numba: only when something is encoded
+
     # Cached entries always carry spans, so one file serves callers with and without them.
     texts = list(texts)
     enc = encode_with_spans(tok, texts) if (spans or use_cache) else tok.encode_batch(texts, spans=False)
@@ -82,57 +85,6 @@ def encode_texts(tok: "Tokenizer | TokenizerView", texts: Sequence[str], corpus_
     if not spans:
         enc = Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes)
     return enc, False
-
-
-def token_byte_arrays(tok) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat (T,) uint8, offsets (V+1,) int64, none (V,) bool): every id's bytes as flat arrays (memoised)."""
-    memo = tok.__dict__.get("_token_byte_arrays")
-    if memo is None:
-        if isinstance(tok, TokenizerView):
-            memo = (np.frombuffer(tok._tb_flat, dtype=np.uint8), tok._tb_offsets, tok._tb_none)
-        else:
-            tb = tok.token_bytes()
-            lengths = np.fromiter((len(b) if b is not None else 0 for b in tb), dtype=np.int64, count=len(tb))
-            offsets = np.zeros(len(tb) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=offsets[1:])
-            flat = np.frombuffer(b"".join(b for b in tb if b is not None), dtype=np.uint8)
-            memo = (flat, offsets, np.array([b is None for b in tb], dtype=np.bool_))
-        tok.__dict__["_token_byte_arrays"] = memo
-    return memo
-
-
-def encode_with_spans(tok, texts: list[str]) -> Encoded:
-    """Encode with UTF-8 byte spans, cheaply when the tokens' own bytes reassemble each document.
-
-    Offset tracking makes `tokenizers` ~1.5x slower than its fast batch encoder, and offsets must then be
-    converted from characters to bytes. For lossless tokenizers the tokens' bytes concatenate to the
-    document, so spans are running sums of token lengths (checked byte for byte by a Numba kernel);
-    only documents where that fails are re-encoded with the tokenizer's own offsets. Spans are then
-    byte-exact: a token standing for part of a character spans only its own bytes (as tiktoken's do).
-    """
-    from tokbench.metrics.kernels import spans_from_token_bytes
-
-    lossless = tok.lossless if not isinstance(tok, TokenizerView) else bool(tok._meta["describe"].get("lossless"))
-    if not lossless:
-        return tok.encode_batch(texts, spans=True)
-    enc = tok.encode_batch(texts, spans=False)
-    flat, offsets, none = token_byte_arrays(tok)
-    data = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
-    doc_byte_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(enc.doc_bytes, out=doc_byte_offsets[1:])
-    starts, ends, ok = spans_from_token_bytes(enc.ids, enc.doc_offsets, flat, offsets, none, data, doc_byte_offsets)
-    if ok.all():
-        return Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes, starts, ends)
-    bad = np.flatnonzero(~ok)
-    if len(bad) > len(texts) // 2:
-        return tok.encode_batch(texts, spans=True)
-    sub = tok.encode_batch([texts[i] for i in bad.tolist()], spans=True)
-    idx = np.concatenate([np.arange(enc.doc_offsets[i], enc.doc_offsets[i + 1]) for i in bad.tolist()])
-    if len(idx) != sub.n_tokens or not np.array_equal(enc.ids[idx], sub.ids):
-        return tok.encode_batch(texts, spans=True)  # the two encoders disagree: trust the offset path
-    starts[idx] = sub.starts
-    ends[idx] = sub.ends
-    return Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes, starts, ends)
 
 
 def encode(tok: Tokenizer, source, *, spans: bool = True, use_cache: bool = True) -> Encoded:
@@ -146,10 +98,6 @@ def encode(tok: Tokenizer, source, *, spans: bool = True, use_cache: bool = True
 # its spec names, and reads what the metrics need about its vocabulary from the cache; the real
 # tokenizer is loaded only if something must be encoded.
 
-#: Files inside a tokenizer folder that decide its behaviour (weights are never hashed).
-TOKENIZER_FILES = ("tokenizer.json", "tekken.json", "tokenizer.model", "spm.model", "tokbench.json", "tokenizer_config.json")
-
-
 def tokenizer_files(spec: str) -> list[Path] | None:
     """The files a tokenizer spec loads from, or None when the spec does not name existing files."""
     from tokbench.tokenizer.references import REFERENCES, reference_path
@@ -161,8 +109,7 @@ def tokenizer_files(spec: str) -> list[Path] | None:
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = [path / n for n in TOKENIZER_FILES if (path / n).is_file()] + sorted(path.glob("*.tiktoken"))
-        return files or None
+        return folder_files(path) or None
     return None
 
 
@@ -205,13 +152,12 @@ class TokenizerView:
         self.model_kind = meta["model_kind"]
         self._meta = meta
         self.byte_token_mask = arrays["byte_mask"]
-        self._tb_flat = arrays["tb_flat"].tobytes()
-        self._tb_offsets = arrays["tb_offsets"]
-        self._tb_none = arrays["tb_none"]
+        self._token_byte_arrays = (arrays["tb_flat"], arrays["tb_offsets"], arrays["tb_none"])
         self._real: Tokenizer | None = None
 
     vocab_size = property(lambda self: self._meta["vocab_size"])
     unk_id = property(lambda self: self._meta["unk_id"])
+    lossless = property(lambda self: bool(self._meta["describe"].get("lossless")))
 
     def fingerprint(self) -> str:
         return self._meta["fingerprint"]
@@ -219,9 +165,13 @@ class TokenizerView:
     def describe(self) -> dict:
         return dict(self._meta["describe"], name=self.name)
 
+    def token_byte_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._token_byte_arrays
+
     def token_bytes(self) -> list[bytes | None]:
-        o, flat = self._tb_offsets.tolist(), self._tb_flat
-        return [None if none else flat[o[i] : o[i + 1]] for i, none in enumerate(self._tb_none.tolist())]
+        flat, offsets, none = self._token_byte_arrays
+        flat, o = flat.tobytes(), offsets.tolist()
+        return [None if n else flat[o[i] : o[i + 1]] for i, n in enumerate(none.tolist())]
 
     def real(self) -> Tokenizer:
         if self._real is None:
@@ -245,17 +195,13 @@ def _info_path(key: str) -> Path:
 def _save_info(key: str, tok: Tokenizer) -> None:
     import json
 
-    tb = tok.token_bytes()
-    lengths = np.fromiter((len(b) if b is not None else 0 for b in tb), dtype=np.int64, count=len(tb))
-    offsets = np.zeros(len(tb) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    flat, offsets, none = tok.token_byte_arrays()
     meta = {"name": tok.name, "source": tok.source, "format": tok.format, "model_kind": tok.model_kind,
             "vocab_size": tok.vocab_size, "unk_id": tok.unk_id, "fingerprint": tok.fingerprint(), "describe": describe(tok)}
     buf = io.BytesIO()
     np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
              byte_mask=np.asarray(tok.byte_token_mask, dtype=np.bool_),
-             tb_flat=np.frombuffer(b"".join(b for b in tb if b is not None), dtype=np.uint8),
-             tb_offsets=offsets, tb_none=np.array([b is None for b in tb], dtype=np.bool_))
+             tb_flat=flat, tb_offsets=offsets, tb_none=none)
     write_bytes_atomic(_info_path(key), buf.getvalue())
 
 
