@@ -8,8 +8,13 @@ A spec names text that any command can read::
     libreoffice:de,fr,tr@dev several languages
     code:python@train=0.4    any spec with a mixture weight (train, infer-mixture)
     data/notes.txt           a local file: .txt (one segment per non-empty line), .jsonl/.jsonl.gz
+    my_turkish.txt:tr        a local file in a language (%TR, fertility); 'x.jsonl#body:de' with a field
+    pairs.tsv                parallel text, one column per language (header: id, en, de ...)
     data/shards/             a folder of such files (.parquet too); '#field' picks the text field
     hf:wikitext:wikitext-2-raw-v1@train#text   a Hugging Face dataset (local cache or hub when online)
+
+The token premium also reads a folder with one file per language (FLORES-200) and a .jsonl with one key
+per language: see :mod:`tokbench.corpora.parallel`.
 
 Every spec resolves to :class:`TextSource` objects: texts with alignment ids, a language, a split and a
 content hash. ``max_bytes`` caps how much text is read (streaming for Hugging Face datasets).

@@ -53,7 +53,9 @@ class TextSource:
 
     @property
     def label(self) -> str:
-        """Short display name: 'libreoffice:de@test'."""
+        """Short display name: 'libreoffice:de@test' (a local file: its spec, 'notes.txt:tr')."""
+        if self.corpus == "file":
+            return self.spec
         s = self.corpus
         if self.lang:
             s += f":{self.lang}"

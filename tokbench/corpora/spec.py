@@ -15,6 +15,10 @@ from tokbench.errors import CorpusError, CorruptFileError, InputNotFoundError
 _WEIGHT = re.compile(r"^(?P<spec>.+)=(?P<w>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 _BUNDLED = re.compile(r"^(?P<name>[a-z][a-z0-9_-]*)(?::(?P<langs>[^@#=]+))?(?:@(?P<split>[A-Za-z0-9_-]+))?$")
 TEXT_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".json", ".parquet")
+#: one segment per line: .txt, and FLORES-200's per-language files (eng_Latn.dev, eng_Latn.devtest)
+LINE_SUFFIXES = (".txt", ".dev", ".devtest")
+#: parallel text in one file, one column per language (see tokbench.corpora.parallel)
+PARALLEL_SUFFIXES = (".tsv",)
 
 
 def corpora_root() -> Path:
@@ -196,7 +200,7 @@ def _read_parquet(path: Path, field: str):
             yield {"id": f"{path.name}:{n}", "text": t}
 
 
-def _read_local(path: Path, field: str, max_bytes: int | None, spec: str) -> TextSource:
+def _read_local(path: Path, field: str, max_bytes: int | None, spec: str, lang: str | None = None) -> TextSource:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEXT_SUFFIXES))
         if not files:
@@ -210,10 +214,10 @@ def _read_local(path: Path, field: str, max_bytes: int | None, spec: str) -> Tex
             recs = _iter_jsonl(f, field)
         elif name.endswith(".parquet"):
             recs = _read_parquet(f, field)
-        elif name.endswith(".txt") or not f.suffix:
+        elif name.endswith(LINE_SUFFIXES) or not f.suffix:
             recs = _read_text_file(f)
         else:
-            raise CorpusError(f"{f}: unsupported file type '{f.suffix}'; use .txt, .jsonl(.gz) or .parquet")
+            raise CorpusError(f"{f}: unsupported file type '{f.suffix}'; use .txt, .jsonl(.gz), .parquet or a parallel .tsv")
         for rec in recs:
             t = rec["text"]
             if not isinstance(t, str):
@@ -225,7 +229,7 @@ def _read_local(path: Path, field: str, max_bytes: int | None, spec: str) -> Tex
                 break
         if max_bytes is not None and total >= max_bytes:
             break
-    return TextSource(spec, "file", None, None, ids, texts, False, "natural", {"path": str(path)})
+    return TextSource(spec, "file", lang, None, ids, texts, False, "natural", {"path": str(path)})
 
 
 def _read_hf(rest: str, max_bytes: int | None, spec: str) -> TextSource:
@@ -299,21 +303,52 @@ def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
         else:
             langs = sorted(info["languages"])
         return [_check_nonempty(_read_bundled(name, lang, split, max_bytes, spec)) for lang in langs]
-    field = "text"
-    path_str = spec
-    if "#" in spec and not Path(spec).exists():
-        path_str, field = spec.rsplit("#", 1)
-    path = Path(path_str).expanduser()
-    if not path.exists():
+    path, field, langs = split_local(spec)
+    if path is None:
         hint = ""
-        name = spec.split(":")[0].split("@")[0]
         if _BUNDLED.match(spec):
             try:
                 hint = f"; bundled corpora are: {', '.join(bundled_corpora())}"
             except InputNotFoundError:
                 pass
         raise InputNotFoundError(f"no corpus or file named '{spec}'{hint}")
-    return [_check_nonempty(_read_local(path, field, max_bytes, spec))]
+    if path.is_file() and path.name.endswith(PARALLEL_SUFFIXES):
+        from tokbench.corpora.parallel import read_parallel
+
+        return [_check_nonempty(s) for s in read_parallel(path, langs, max_bytes, spec)]
+    if langs and len(langs) > 1:
+        raise CorpusError(f"'{spec}' gives {len(langs)} languages to one text; write one, e.g. '{path}:{langs[0]}' "
+                          "(several languages need a parallel .tsv or a folder given as --premium-corpus)")
+    return [_check_nonempty(_read_local(path, field, max_bytes, spec, langs[0] if langs else None))]
+
+
+def split_local(spec: str) -> tuple[Path | None, str, list[str] | None]:
+    """A local spec -> (path, text field, languages); path None when no such file exists.
+
+    ``PATH[#FIELD][:LANG[,LANG...]]``: the whole spec is tried as a path first, so a file whose name holds
+    a colon or '#' is still found; a suffix counts as a language only when it looks like one (``tr``,
+    ``tur``, ``eng_Latn``, ``pt-BR``).
+
+    >>> split_local("no/such/file.txt:tr")
+    (None, 'text', None)
+    """
+    from tokbench.corpora.langs import is_lang_code
+
+    candidates: list[tuple[str, str, list[str] | None]] = [(spec, "text", None)]
+    head, sep, tail = spec.rpartition(":")
+    langs = [c.strip() for c in tail.split(",") if c.strip()] if sep and head else []
+    if langs and all(is_lang_code(c) for c in langs):
+        candidates.append((head, "text", langs))
+    for path_str, _, lang in reversed(list(candidates)):  # 'x.jsonl#body:tr' is field 'body', language 'tr'
+        if "#" in path_str:
+            p, _, field = path_str.rpartition("#")
+            if p and field:
+                candidates.append((p, field, lang))
+    for path_str, field, lang in candidates:
+        path = Path(path_str).expanduser()
+        if path.exists():
+            return path, field, lang
+    return None, "text", None
 
 
 def load_source(spec: str, max_bytes: int | None = None) -> TextSource:

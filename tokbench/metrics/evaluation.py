@@ -19,7 +19,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from tokbench.tokenizer import cache as encoding_cache
-from tokbench.corpora import TextSource, corpus_info, load_sources, resolve_language
+from tokbench.corpora import TextSource, load_sources
+from tokbench.corpora.langs import short_code
+from tokbench.corpora.parallel import load_parallel, pick_reference
 from tokbench.errors import ConfigError, CorpusError, TokbenchError, TokenizerError
 from tokbench.metrics import kernels
 from tokbench.metrics.compression import RENYI_POWER, compression_row, renyi_efficiency
@@ -179,45 +181,70 @@ class _Corpora:
 
     def __init__(self, max_bytes: int | None):
         self.max_bytes = max_bytes
-        self.loaded: dict[str, list[TextSource]] = {}
+        self.loaded: dict[tuple[str, bool], list[TextSource]] = {}
 
-    def __call__(self, spec: str) -> list[TextSource]:
-        if spec not in self.loaded:
-            self.loaded[spec] = load_sources(spec, self.max_bytes)
-        return self.loaded[spec]
-
-
-def _load_premium(config: EvalConfig, load: _Corpora) -> tuple[list[TextSource], TextSource]:
-    sources = load(config.premium_corpus)
-    if not sources[0].parallel:
-        raise CorpusError(f"corpus '{config.premium_corpus}' is not parallel: token premium needs translations aligned by id; use udhr or libreoffice@test")
-    corpus = sources[0].corpus
-    ref_code = resolve_language(corpus, config.reference_lang)
-    ref = [s for s in sources if s.lang == ref_code]
-    if not ref:
-        raise CorpusError(f"reference language '{config.reference_lang}' ({ref_code}) is not among the languages of '{config.premium_corpus}'; name it in the spec or pick another --reference-lang")
-    return sources, ref[0]
+    def __call__(self, spec: str, parallel: bool = False) -> list[TextSource]:
+        if (spec, parallel) not in self.loaded:
+            self.loaded[spec, parallel] = (load_parallel(spec, self.max_bytes) if parallel
+                                           else load_sources(spec, self.max_bytes))
+        return self.loaded[spec, parallel]
 
 
-def _load_tr(config: EvalConfig, load: _Corpora) -> list[tuple[TextSource, list]]:
+def _load_premium(config: EvalConfig, load: _Corpora,
+                  given: Sequence[TextSource | str] | None = None) -> tuple[list[TextSource], TextSource]:
+    if given is None:
+        sources, label = load(config.premium_corpus, parallel=True), config.premium_corpus
+    else:
+        sources = _as_sources(given, load, parallel=True)
+        label = "premium_sources"
+        if not sources:
+            raise CorpusError("premium_sources is empty; give the languages of a parallel corpus")
+    return sources, pick_reference(sources, config.reference_lang, label)
+
+
+def _load_tr(config: EvalConfig, load: _Corpora,
+             given: Sequence[TextSource | str] | None = None) -> list[tuple[TextSource, list]]:
     overrides = dict(config.oracles)
     out = []
-    for spec in config.tr_corpora:
-        for src in load(spec):
+    items = [(s, s if isinstance(s, str) else s.label) for s in given] if given is not None else [(s, s) for s in config.tr_corpora]
+    for item, spec in items:
+        for src in _as_sources([item], load):
             if not src.lang:
-                raise ConfigError(f"%TR corpus '{spec}' has no language; name a bundled corpus language such as 'turkish@test' or 'libreoffice:de@test'")
-            lang = src.lang.lower().replace("_", "-").split("-")[0]
+                raise ConfigError(f"%TR corpus '{spec}' has no language; attach one with ':LANG' (e.g. '{spec}:tr') "
+                                  "or name a bundled corpus language such as 'turkish@test' or 'libreoffice:de@test'")
+            lang = short_code(src.lang)
             out.append((src, oracles_for(lang, overrides.get(lang))))
     return out
 
 
+def _as_sources(items: Sequence[TextSource | str], load: _Corpora, parallel: bool = False) -> list[TextSource]:
+    """Library callers pass TextSource objects or corpus specs (strings) alike."""
+    if isinstance(items, (str, TextSource)):
+        items = [items]
+    out: list[TextSource] = []
+    for item in items:
+        if isinstance(item, TextSource):
+            out.append(item)
+        elif isinstance(item, str):
+            out.extend(load(item, parallel=parallel))
+        else:
+            raise ConfigError(f"a source is a corpus spec (str) or a TextSource, not {type(item).__name__}")
+    return out
+
+
 def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalConfig(), *,
-             sources: Sequence[TextSource] | None = None, stage: StageHook | None = None) -> EvalResults:
+             sources: Sequence[TextSource | str] | None = None,
+             premium_sources: Sequence[TextSource | str] | None = None,
+             tr_sources: Sequence[TextSource | str] | None = None,
+             stage: StageHook | None = None) -> EvalResults:
     """Measure ``tokenizers`` (objects or specs) with the metric families of ``config``.
 
-    ``sources`` replaces ``config.corpora`` (TextSource objects, for library use). Tokenizers that fail
-    to load are recorded in ``results.failures`` and the others still run; when none loads, raises.
-    Bad corpora, metric names or reference languages raise before any encoding.
+    ``sources`` replaces ``config.corpora``, ``premium_sources`` ``config.premium_corpus`` (the languages
+    of one parallel text, aligned by id) and ``tr_sources`` ``config.tr_corpora`` (each with a language):
+    TextSource objects or corpus specs such as ``"my_turkish.txt:tr"``, ``"flores/dev"`` or
+    ``"pairs.tsv"``. Tokenizers that fail to load are recorded in ``results.failures`` and the others
+    still run; when none loads, raises. Bad corpora, metric names or reference languages raise before any
+    encoding.
     """
     results = EvalResults(config)
     results.notes = {k: v for k, v in choices(config).items() if k in config.metrics}
@@ -227,14 +254,16 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
     main_sources: list[TextSource] = []
     if want & {"compression", "fertility", "coverage"}:
         if sources is not None:
-            main_sources = list(sources)
+            main_sources = _as_sources(sources, load)
         else:
             for spec in config.corpora:
                 main_sources.extend(load(spec))
-    premium_sources, premium_ref = ([], None)
+    premium_ref = None
     if "premium" in want:
-        premium_sources, premium_ref = _load_premium(config, load)
-    tr_sources = _load_tr(config, load) if "tr" in want else []
+        premium_sources, premium_ref = _load_premium(config, load, premium_sources)
+    else:
+        premium_sources = []
+    tr_sources = _load_tr(config, load, tr_sources) if "tr" in want else []
     seen = set()
     for s in main_sources + premium_sources + [s for s, _ in tr_sources]:
         if id(s) not in seen:
