@@ -17,14 +17,18 @@ LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
 def is_lang_code(text: str) -> bool:
-    """>>> is_lang_code("eng_Latn"), is_lang_code("tr"), is_lang_code("v2.txt"), is_lang_code("1")
+    """A language code, not part of a file name.
+
+    >>> is_lang_code("eng_Latn"), is_lang_code("tr"), is_lang_code("v2.txt"), is_lang_code("1")
     (True, True, False, False)
     """
     return bool(LANG_CODE.match(text))
 
 
 def base_code(code: str) -> str:
-    """>>> base_code("eng_Latn"), base_code("pt-BR"), base_code("TR")
+    """The language without script or region.
+
+    >>> base_code("eng_Latn"), base_code("pt-BR"), base_code("TR")
     ('eng', 'pt', 'tr')
     """
     return code.strip().lower().replace("_", "-").split("-")[0]
@@ -59,7 +63,9 @@ def short_code(code: str) -> str:
 
 
 def same_language(a: str, b: str) -> bool:
-    """>>> same_language("eng", "eng_Latn"), same_language("en", "eng"), same_language("de", "en")
+    """Whether two codes name one language, whatever their spelling.
+
+    >>> same_language("eng", "eng_Latn"), same_language("en", "eng"), same_language("de", "en")
     (True, True, False)
     """
     return short_code(a) == short_code(b)
