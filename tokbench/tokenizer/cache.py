@@ -106,6 +106,11 @@ def tokenizer_files(spec: str) -> list[Path] | None:
     path = Path(path_str).expanduser()
     if not path.exists() and path_str in REFERENCES:
         path = reference_path(path_str)
+    elif not path.exists():
+        from tokbench.tokenizer.hub import local_snapshot, parse_hub_id
+
+        hub = parse_hub_id(path_str)  # only the local HF cache: a cache key never goes online
+        path = (local_snapshot(*hub) if hub else None) or path
     if path.is_file():
         return [path]
     if path.is_dir():

@@ -7,6 +7,7 @@ Specs::
     path/to/spm.model             SentencePiece
     path/to/cl100k_base.tiktoken  tiktoken (pattern from the name, or '...tiktoken?pattern=o200k|REGEX')
     cl100k, llama3, ...           a reference tokenizer fetched into the cache
+    Qwen/Qwen3-0.6B[@REVISION]    a Hugging Face hub id: the local HF cache, else the hub (tokenizer.hub)
 """
 
 from __future__ import annotations
@@ -64,8 +65,14 @@ def load_tokenizer(spec: str | Path, name: str | None = None) -> Tokenizer:
                     f"reference tokenizer '{spec}' is not in the cache; fetch it with: python scripts/fetch_reference_tokenizers.py {spec}"
                 )
             return _load_path(ref_path, name or spec, options)
+        from tokbench.tokenizer.hub import parse_hub_id, resolve_hub_id
+
+        folder = resolve_hub_id(spec)
+        if folder is not None:
+            return _load_path(folder, name or parse_hub_id(spec)[0], options)
         raise InputNotFoundError(
-            f"no tokenizer at '{spec}'; give a tokenizer.json, a model folder, a .model/.tiktoken file or a reference name ({', '.join(REFERENCES)})"
+            f"no tokenizer at '{spec}'; give a tokenizer.json, a model folder, a .model/.tiktoken file, a Hugging Face "
+            f"hub id (ORG/NAME) or a reference name ({', '.join(REFERENCES)})"
         )
     return _load_path(path, name, options)
 
