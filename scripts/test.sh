@@ -15,6 +15,5 @@ export TOKBENCH_REQUIRE_PEERS=1
 if command -v apt-get >/dev/null 2>&1 && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   apt-get update -qq >/dev/null 2>&1 || echo "(apt-get update failed: the hunspell oracle test needs Debian's package lists)" >&2
 fi
-python scripts/fetch_reference_tokenizers.py --all
-if [ -f scripts/fetch_models.py ]; then python scripts/fetch_models.py; fi
+tokbench fetch --all    # every reference tokenizer and both models, into the cache (kept when there)
 python -m pytest -q -p no:cacheprovider "$@"

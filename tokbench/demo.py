@@ -101,7 +101,7 @@ def run_demo(config: DemoConfig, out: Path, *, log: Log = lambda s: None, progre
         "corpora (and the reference tokenizers found in the cache). Inputs, parameters, versions and wall times are "
         "in `manifest.json`; each step's full output is in its folder.",
         "",
-        f"Reference tokenizers in this run: {', '.join(evaluated['references']) or 'none (fetch them with scripts/fetch_reference_tokenizers.py)'}.",
+        f"Reference tokenizers in this run: {', '.join(evaluated['references']) or 'none (fetch them with `tokbench fetch`)'}.",
         "",
     ]
     write_text_atomic(out / "report.md", "\n".join(header + res.sections) + "\n")
@@ -321,7 +321,7 @@ def _transplant(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log:
     if gguf is None or not Path(gguf).exists():
         res.sections += title + [
             "_Skipped: needs the `model` extra (torch, transformers) and the SmolLM2-135M model "
-            "(`python scripts/fetch_models.py`)._", "",
+            "(`tokbench fetch smollm2`)._", "",
         ]
         return
     from tokbench.corpora import load_source

@@ -109,13 +109,38 @@ def atomic_dir(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
         os.replace(tmp, out)
 
 
-def cache_dir(sub: str = "") -> Path:
-    """tokbench's cache: $TOKBENCH_CACHE, else $XDG_CACHE_HOME/tokbench, else ~/.cache/tokbench."""
+#: Written into every cache folder tokbench creates (the root and each first-level part), so that
+#: `tokbench cache clear` deletes only what tokbench made, even when TOKBENCH_CACHE points at a folder
+#: that holds other things too.
+CACHE_MARK = ".tokbench-cache"
+
+
+def cache_root() -> Path:
+    """Where the cache lives, without creating it: $TOKBENCH_CACHE, else $XDG_CACHE_HOME/tokbench, else
+    ~/.cache/tokbench."""
     root = os.environ.get("TOKBENCH_CACHE")
     if root:
-        base = Path(root)
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokbench"
-    path = base / sub if sub else base
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tokbench"
+
+
+def _mark(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        (folder / CACHE_MARK).write_text("made by tokbench; `tokbench cache clear` may delete this folder\n")
+
+
+def cache_dir(sub: str = "") -> Path:
+    """A folder of tokbench's cache (see :func:`cache_root`), created on first use and marked as tokbench's."""
+    base = cache_root()
+    if not base.is_dir():
+        base.mkdir(parents=True, exist_ok=True)
+        _mark(base)
+    if not sub:
+        return base
+    top = base / Path(sub).parts[0]
+    if not top.is_dir():
+        top.mkdir(exist_ok=True)
+        _mark(top)
+    path = base / sub
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tokbench import __version__
-from tokbench.cli import check, corpora, demo, evaluate, inspect, mixture, train, transplant
+from tokbench.cli import check, corpora, demo, evaluate, fetch, inspect, mixture, train, transplant
 from tokbench.cli.common import console, new_app
 
 app = new_app(
@@ -37,6 +37,7 @@ transplant.register(app)
 check.register(app)
 app.command("inspect")(inspect.inspect_cmd)
 app.add_typer(corpora.app, name="corpora")
+fetch.register(app)
 
 
 def main() -> None:

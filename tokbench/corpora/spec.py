@@ -22,16 +22,24 @@ PARALLEL_SUFFIXES = (".tsv",)
 
 
 def corpora_root() -> Path:
-    """The bundled corpora: $TOKBENCH_CORPORA, else the repository's corpora/ folder."""
+    """The bundled corpora: $TOKBENCH_CORPORA, else the copy installed with the package
+    (tokbench/bundled_corpora/, package data of a wheel or sdist install), else the checkout's corpora/
+    folder (a source checkout or an editable install)."""
     env = os.environ.get("TOKBENCH_CORPORA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "corpora"
+    if env:
+        return Path(env)
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "bundled_corpora"
+    if (installed / "MANIFEST.json").is_file():
+        return installed
+    return package.parent / "corpora"
 
 
 @lru_cache(maxsize=4)
 def _load_manifest(path: str) -> dict:
     p = Path(path)
     if not p.exists():
-        raise InputNotFoundError(f"bundled corpora manifest not found at {p}; set TOKBENCH_CORPORA or rebuild with scripts/build_corpora.py")
+        raise InputNotFoundError(f"bundled corpora not found (no {p}); reinstall tokbench, or point TOKBENCH_CORPORA at a corpora folder")
     return json.loads(p.read_text("utf-8"))
 
 

@@ -62,7 +62,7 @@ def load_tokenizer(spec: str | Path, name: str | None = None) -> Tokenizer:
             ref_path = reference_path(spec)
             if not ref_path.exists():
                 raise InputNotFoundError(
-                    f"reference tokenizer '{spec}' is not in the cache; fetch it with: python scripts/fetch_reference_tokenizers.py {spec}"
+                    f"reference tokenizer '{spec}' is not in the cache; fetch it with: tokbench fetch {spec}"
                 )
             return _load_path(ref_path, name or spec, options)
         from tokbench.tokenizer.hub import parse_hub_id, resolve_hub_id
