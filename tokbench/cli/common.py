@@ -19,25 +19,77 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
+def one_line(text: str, limit: int = 600) -> str:
+    """``text`` on one line (newlines folded), cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def fail(message: str, code: int = 2) -> "typer.Exit":
-    """Print one red error line and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    """Print one red error line and return the Exit to raise. The message is printed verbatim: paths
+    such as ``notes [v2].txt`` or hints such as ``pip install 'tokbench[model]'`` are not rich markup."""
+    from rich.text import Text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", one_line(message, 2000)), soft_wrap=True)
     return typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so every atomic output is rolled back the same way."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess in the tests
+    raise Terminated()
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM is handled like SIGINT: the running step unwinds, temporary outputs are removed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _unexpected(exc: BaseException) -> str:
+    import os
+
+    if os.environ.get("TOKBENCH_DEBUG"):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    name = type(exc).__name__
+    if name == "PanicException":  # a Rust panic (tokenizers, tiktoken, safetensors) on a malformed input
+        return f"a Rust library rejected the input ({one_line(exc, 300)}); the file is malformed"
+    return f"unexpected {name}: {one_line(exc, 300)} (set TOKBENCH_DEBUG=1 for the traceback and report it)"
+
+
 class TokbenchGroup(TyperGroup):
-    """A Typer group that turns :class:`TokbenchError` (and plain file-system errors) raised anywhere
-    below it into one red line and the error's exit code, never a traceback."""
+    """A Typer group that turns :class:`TokbenchError`, file-system errors and anything unexpected (Rust
+    panics included, which are BaseExceptions) raised anywhere below it into one red line and an exit
+    code (2 for bad input), never a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort, SystemExit, GeneratorExit):
+            raise
         except TokbenchError as exc:
             raise fail(str(exc), exc.exit_code) from None
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            raise fail(f"{exc.strerror or exc}: {exc.filename}", 2) from None
-        except KeyboardInterrupt:
+        except OSError as exc:
+            if exc.filename is not None:
+                raise fail(f"{exc.strerror or exc}: {exc.filename}", 2) from None
+            raise fail(f"{exc.strerror or exc}", 2) from None
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, Terminated):
+                raise fail("terminated; nothing was written", 143) from None
             raise fail("interrupted; nothing was written", 130) from None
+        except RecursionError:
+            raise fail("an input is nested too deeply to read (a hostile or broken file?)", 2) from None
+        except MemoryError:
+            raise fail("out of memory: an input declares sizes far beyond what it holds, or is too large for this machine", 2) from None
+        except BaseException as exc:
+            raise fail(_unexpected(exc), 2) from None
 
 
 class DefaultCommandGroup(TokbenchGroup):

@@ -41,6 +41,9 @@ fetch.register(app)
 
 
 def main() -> None:
+    from tokbench.cli.common import install_signal_handlers
+
+    install_signal_handlers()
     app(prog_name="tokbench")
 
 

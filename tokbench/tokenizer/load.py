@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from tokbench.errors import CorruptFileError, InputNotFoundError, UnknownFormatError
+from tokbench.files import require_regular_file
 from tokbench.tokenizer.base import Tokenizer
 from tokbench.tokenizer.references import REFERENCES, reference_path
 
@@ -94,12 +95,17 @@ def _load_path(path: Path, name: str | None, options: dict[str, str]) -> Tokeniz
             cfg = path / "tokenizer_config.json"
             if cfg.exists():
                 try:
-                    tok.config = json.loads(cfg.read_text("utf-8"))
-                except json.JSONDecodeError:
-                    pass
+                    require_regular_file(cfg, "tokenizer_config.json")
+                    conf = json.loads(cfg.read_text("utf-8"))
+                except (ValueError, RecursionError, CorruptFileError):
+                    conf = None  # optional metadata: a broken one is ignored
+                if isinstance(conf, dict):
+                    tok.config = conf
         return tok
+    require_regular_file(path, "tokenizer file")
     suffix = path.suffix.lower()
-    head = path.read_bytes()[:4096]
+    with open(path, "rb") as f:
+        head = f.read(4096)
     if suffix == ".tiktoken":
         return load_tiktoken_file(path, options.get("pattern"), name)
     if suffix == ".model" or path.name.startswith("tokenizer.model"):
@@ -112,7 +118,9 @@ def _load_path(path: Path, name: str | None, options: dict[str, str]) -> Tokeniz
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CorruptFileError(f"{path} is not valid JSON ({str(exc)[:120]}); is the file complete?") from None
-        if isinstance(data, dict) and "vocab" in data and "config" in data and "pattern" in data.get("config", {}):
+        except RecursionError:
+            raise CorruptFileError(f"{path} is nested too deeply to be a tokenizer file") from None
+        if isinstance(data, dict) and "vocab" in data and isinstance(data.get("config"), dict) and "pattern" in data["config"]:
             return load_tekken(path, name)
         if isinstance(data, dict) and "model" in data:
             return HFTokenizer(path, name)
@@ -134,10 +142,13 @@ def _looks_like_tiktoken(head: bytes) -> bool:
 
 def _apply_tokbench_manifest(tok: Tokenizer, manifest: Path) -> None:
     """tokbench's own output: the manifest names the kind ('char', 'superbpe', ...) and provenance."""
+    require_regular_file(manifest, "tokbench manifest")
     try:
         info = json.loads(manifest.read_text("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CorruptFileError(f"{manifest} is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise CorruptFileError(f"{manifest} is not valid JSON ({str(exc)[:120]})") from None
+    if not isinstance(info, dict):
+        raise CorruptFileError(f"{manifest} must hold a JSON object")
     tok.format = "tokbench"
     tok.tokbench_manifest = info
     tok.trained_kind = info.get("kind")

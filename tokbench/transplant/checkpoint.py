@@ -119,37 +119,113 @@ class Checkpoint:
         return (not present) or bool(self.config.get("tie_word_embeddings", False))
 
 
-# --- safetensors ----------------------------------------------------------------------------------------
+# --- safetensors ---------------------------------------------------------------------------------------
+MAX_HEADER = 100_000_000  # like the safetensors library: a larger header is not a real one
+
+
 def read_safetensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
-    """Tensors of one .safetensors file as memory-mapped raw slices, and its ``__metadata__``."""
+    """Tensors of one .safetensors file as memory-mapped raw slices, and its ``__metadata__``.
+
+    The header is validated like the safetensors library does before any byte is used: a JSON object of
+    entries with a known dtype, a shape of non-negative integers and ``data_offsets`` [begin, end] with
+    0 <= begin <= end <= data size and end - begin = product(shape) x item size.
+    """
     try:
+        size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) != 8:
                 raise CorruptFileError(f"{path} is too short to be a safetensors file; is the download complete?")
             (n,) = struct.unpack("<Q", head)
-            if n > 100_000_000:
-                raise CorruptFileError(f"{path} does not start with a safetensors header; is it really .safetensors?")
-            header = json.loads(f.read(n))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+            if n > MAX_HEADER or 8 + n > size:
+                raise CorruptFileError(f"{path} does not start with a valid safetensors header; is it really .safetensors and complete?")
+            header = json.loads(f.read(n).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise CorruptFileError(f"{path} has an unreadable safetensors header; is the file complete?") from None
+    if not isinstance(header, dict):
+        raise CorruptFileError(f"{path}: the safetensors header is not a JSON object")
     meta = header.pop("__metadata__", None) or {}
-    mm = np.memmap(path, dtype=np.uint8, mode="r")
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise CorruptFileError(f"{path}: the safetensors __metadata__ must map strings to strings")
     base = 8 + n
-    out: dict[str, Tensor] = {}
+    data_size = size - base
+    specs: dict[str, tuple[str, tuple[int, ...], int, int]] = {}
     for name, info in header.items():
-        dt = info["dtype"]
+        if not isinstance(info, dict):
+            raise CorruptFileError(f"{path}: header entry {name!r} is not an object")
+        dt, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if not isinstance(dt, str):
+            raise CorruptFileError(f"{path}: tensor {name!r} has no dtype")
         if dt not in DTYPES:
-            raise UnknownFormatError(f"{path}: tensor {name} has dtype {dt}, which tokbench cannot carry")
-        b, e = info["data_offsets"]
-        if base + e > mm.shape[0]:
-            raise CorruptFileError(f"{path} is truncated (tensor {name} runs past the end); re-download it")
-        out[name] = Tensor(dt, tuple(info["shape"]), mm[base + b : base + e].view(DTYPES[dt]))
+            raise UnknownFormatError(f"{path}: tensor {name!r} has dtype {dt!r}, which tokbench cannot carry")
+        if not isinstance(shape, list) or not all(type(d) is int and 0 <= d < 2**48 for d in shape):
+            raise CorruptFileError(f"{path}: tensor {name!r} has an invalid shape {shape!r}")
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(type(o) is int for o in offs)
+                or not 0 <= offs[0] <= offs[1] <= data_size):
+            raise CorruptFileError(f"{path}: tensor {name!r} has invalid data_offsets {offs!r} (the data holds {data_size} bytes); is the file truncated?")
+        count = 1
+        for d in shape:
+            count *= d
+        if count * DTYPES[dt].itemsize != offs[1] - offs[0]:
+            raise CorruptFileError(f"{path}: tensor {name!r} declares shape {shape} ({dt}) but holds {offs[1] - offs[0]} bytes")
+        specs[name] = (dt, tuple(shape), offs[0], offs[1])
+    mm = np.memmap(path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+    out = {name: Tensor(dt, shape, mm[base + b : base + e].view(DTYPES[dt])) for name, (dt, shape, b, e) in specs.items()}
     return out, meta
+
+
+def _read_json_object(path: Path, what: str) -> dict:
+    """A JSON object from a small metadata file, or one clear error."""
+    if not path.is_file():
+        raise CorruptFileError(f"{path} is not a regular file")
+    if path.stat().st_size > 50_000_000:
+        raise CorruptFileError(f"{path} is too large to be a {what}")
+    try:
+        obj = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CorruptFileError(f"{path} is not UTF-8 text; is it really a {what}?") from None
+    except (ValueError, RecursionError) as exc:
+        raise CorruptFileError(f"{path} is not valid JSON ({one_line(exc)})") from None
+    if not isinstance(obj, dict):
+        raise CorruptFileError(f"{path} must hold a JSON object ({what})")
+    return obj
+
+
+def one_line(exc: object) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _allowed_roots(folder: Path) -> list[Path]:
+    """Where a model folder's weight files may really live: inside the folder, or, for a Hugging Face cache
+    snapshot (``.../models--X/snapshots/REV``), in that repository's cache folder (whose ``blobs`` the
+    snapshot's symlinks point into)."""
+    real = folder.resolve()
+    roots = [real]
+    if real.parent.name == "snapshots" and real.parent.parent.name.startswith("models--"):
+        roots.append(real.parent.parent)
+    return roots
+
+
+def safe_member(folder: Path, name: object, what: str = "file") -> Path:
+    """``folder / name`` for a name read from a file's contents, refused unless it names a plain file
+    inside ``folder``: no absolute path, no ``..``, no separators, no symlink out of the folder."""
+    if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+            or Path(name).is_absolute() or ":" in name[:2]):
+        raise CorruptFileError(f"{folder}: the {what} name {name!r} is not a plain file name inside the folder; refusing to follow it")
+    path = folder / name
+    if path.exists() or path.is_symlink():
+        real = path.resolve()
+        if not any(real == r or r in real.parents for r in _allowed_roots(folder)):
+            raise CorruptFileError(f"{path} points outside {folder} (to {real}); refusing to follow it")
+        if not real.is_file():
+            raise CorruptFileError(f"{path} is not a regular file")
+    return path
 
 
 def write_safetensors(path: Path, tensors: dict[str, Tensor], metadata: dict[str, str] | None = None) -> None:
     """Write tensors (sorted by name, 8-byte aligned header) into ``path`` (inside an atomic output dir)."""
+    if path.is_symlink():
+        raise CorruptFileError(f"refusing to write through the symlink {path}")
     header: dict = {}
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
@@ -175,16 +251,17 @@ def load_hf_dir(path: Path) -> Checkpoint:
     cfg_path = path / "config.json"
     if not cfg_path.exists():
         raise InputNotFoundError(f"{path} has no config.json; give a Hugging Face model folder or a .gguf file")
-    try:
-        config = json.loads(cfg_path.read_text("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CorruptFileError(f"{cfg_path} is not valid JSON ({exc})") from None
+    config = _read_json_object(safe_member(path, "config.json"), "model config.json")
     index = path / "model.safetensors.index.json"
-    if index.exists():
-        weight_map = json.loads(index.read_text("utf-8")).get("weight_map", {})
+    if index.exists() or index.is_symlink():
+        weight_map = _read_json_object(safe_member(path, index.name), "safetensors index").get("weight_map", {})
+        if not isinstance(weight_map, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()):
+            raise CorruptFileError(f"{index}: weight_map must map tensor names to shard file names")
         files = sorted(set(weight_map.values()))
     else:
         files = sorted(p.name for p in path.glob("*.safetensors"))
+    for fname in files:  # every name read from the index is checked before anything is opened or written
+        safe_member(path, fname, "shard")
     if not files:
         raise InputNotFoundError(
             f"{path} has no .safetensors weights (a pytorch_model.bin checkpoint must be converted to safetensors first)"
@@ -193,7 +270,7 @@ def load_hf_dir(path: Path) -> Checkpoint:
     shards: dict[str, list[str]] = {}
     metadata: dict[str, str] = {}
     for fname in files:
-        fpath = path / fname
+        fpath = safe_member(path, fname, "shard")
         if not fpath.exists():
             raise InputNotFoundError(f"shard {fname} listed in the index is missing from {path}")
         ts, meta = read_safetensors(fpath)
@@ -203,7 +280,7 @@ def load_hf_dir(path: Path) -> Checkpoint:
     extra = {}
     for name in ("generation_config.json",):
         if (path / name).exists():
-            extra[name] = (path / name).read_bytes()
+            extra[name] = safe_member(path, name).read_bytes()
     return Checkpoint(config, tensors, shards, path, "safetensors", metadata, extra)
 
 
@@ -222,7 +299,7 @@ def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], co
     total = 0
     for fname, names in shards.items():
         part = {n: tensors[n] for n in names if n in tensors}
-        write_safetensors(out / fname, part, {"format": "pt", **{k: v for k, v in ckpt.metadata.items() if k != "format"}})
+        write_safetensors(safe_member(out, fname, "shard"), part, {"format": "pt", **{k: v for k, v in ckpt.metadata.items() if k != "format"}})
         written.append(fname)
         for n in part:
             weight_map[n] = fname
@@ -241,7 +318,7 @@ def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], co
     for name, data in ckpt.extra_files.items():
         if name == "generation_config.json":
             continue  # rewritten by the caller with the new special-token ids
-        (out / name).write_bytes(data)
+        safe_member(out, name).write_bytes(data)
     return written
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 import time
@@ -139,6 +140,9 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         target = est.prior_targets(E, pieces.flat, pieces.offsets, prior, cfg.delta)
         rows = est.calibrate_prior(rows, target, prior)
         info["calibrate"] = {"mode": "prior", "delta": cfg.delta}
+    if not np.isfinite(rows).all():  # never write garbage with exit 0
+        raise ConfigError(f"{int((~np.isfinite(rows)).any(axis=1).sum())} estimated rows are not finite (inf/NaN); "
+                          "the model's embeddings or the options (--scale, --ridge, --delta) are out of range")
     out[al.new_ids] = rows
     return out, info
 
@@ -150,16 +154,16 @@ def validate(cfg: TransplantConfig) -> None:
         raise ConfigError(f"unknown --aux '{cfg.aux}'; choose one of {', '.join(AUX_SPACES)}")
     if cfg.k < 1:
         raise ConfigError(f"--k must be at least 1 (got {cfg.k})")
-    if cfg.ridge is not None and not cfg.ridge >= 0:
-        raise ConfigError(f"--ridge must be 0 or more (got {cfg.ridge})")
+    if cfg.ridge is not None and not 0 <= cfg.ridge < math.inf:
+        raise ConfigError(f"--ridge must be a finite number, 0 or more (got {cfg.ridge})")
     if cfg.calibrate not in CALIBRATIONS:
         raise ConfigError(f"unknown --calibrate '{cfg.calibrate}'; choose one of {', '.join(CALIBRATIONS)}")
-    if not cfg.delta >= 0:
-        raise ConfigError(f"--delta must be 0 or more (got {cfg.delta})")
-    if cfg.scale is not None and not cfg.scale > 0:
-        raise ConfigError(f"--scale must be more than 0 (got {cfg.scale})")
-    if cfg.rank_decay is not None and not cfg.rank_decay >= 0:
-        raise ConfigError(f"--rank-decay must be 0 or more (got {cfg.rank_decay})")
+    if not 0 <= cfg.delta < math.inf:
+        raise ConfigError(f"--delta must be a finite number, 0 or more (got {cfg.delta})")
+    if cfg.scale is not None and not 0 < cfg.scale < math.inf:
+        raise ConfigError(f"--scale must be a finite number more than 0 (got {cfg.scale})")
+    if cfg.rank_decay is not None and not 0 <= cfg.rank_decay < math.inf:
+        raise ConfigError(f"--rank-decay must be a finite number, 0 or more (got {cfg.rank_decay})")
 
 
 def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: TransplantConfig = TransplantConfig(), *,

@@ -13,6 +13,7 @@ import numpy as np
 from tokbench.errors import CorruptFileError, UnknownFormatError
 from tokbench.tokenizer.base import Encoded, Tokenizer, utf8_prefix
 from tokbench.tokenizer.bytelevel import symbols_to_bytes
+from tokbench.tokenizer.validate import call_library, check_hf_json
 
 # Normalisers that never change text that is already NFC, or only add/replace what the decoder undoes.
 _LOSSLESS_NORMALIZERS = {None, "NFC", "Prepend", "Replace"}
@@ -56,12 +57,12 @@ class HFTokenizer(Tokenizer):
             self.spec_json = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CorruptFileError(f"{path} is not valid JSON ({exc}); is the download complete?") from None
+        except RecursionError:
+            raise CorruptFileError(f"{path} is nested too deeply to be a tokenizer.json") from None
         if not isinstance(self.spec_json, dict) or "model" not in self.spec_json:
             raise UnknownFormatError(f"{path} is JSON but not a Hugging Face tokenizer.json (no 'model' key)")
-        try:
-            self._tok = _Tok.from_str(raw.decode("utf-8"))
-        except Exception as exc:
-            raise CorruptFileError(f"{path}: the tokenizers library cannot load it ({str(exc)[:200]})") from None
+        check_hf_json(str(path), self.spec_json)
+        self._tok = call_library(str(path), "the tokenizers library", lambda: _Tok.from_str(raw.decode("utf-8")))
         super().__init__(name or path.parent.name if path.name == "tokenizer.json" else (name or path.stem), str(path))
         self.path = path
         self.config = config or {}

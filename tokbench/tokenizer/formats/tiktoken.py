@@ -16,6 +16,7 @@ from tokbench.errors import CorruptFileError, TokenizerError
 from tokbench.tokenizer.base import Encoded, Tokenizer
 from tokbench.tokenizer.bytelevel import bytes_to_symbols
 from tokbench.tokenizer.merges import merges_from_ranks
+from tokbench.tokenizer.validate import check_all_bytes, check_ids
 
 # Pre-tokenization patterns of OpenAI's published encodings (facts from tiktoken_ext.openai_public).
 R50K = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
@@ -77,6 +78,10 @@ class TiktokenTokenizer(Tokenizer):
         self.id_offset = id_offset
         self._specials = dict(special_tokens)
         self._fp_extra = fingerprint_extra
+        check_all_bytes(source, ranks)
+        check_ids(source, ranks.values(), "rank")
+        if len(set(special_tokens.values()) | {r + id_offset for r in ranks.values()}) != len(ranks) + len(special_tokens):
+            raise CorruptFileError(f"{source}: a special token shares its id with a rank")
         try:
             self._enc = tiktoken.Encoding(
                 name=f"tokbench-{name}",
@@ -86,7 +91,9 @@ class TiktokenTokenizer(Tokenizer):
                 # offset and are handled here, not by tiktoken.
                 special_tokens={} if id_offset else self._specials,
             )
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException
             raise TokenizerError(f"tiktoken cannot build encoding '{name}' ({str(exc)[:200]}); check the pattern") from None
 
     @property
@@ -204,12 +211,18 @@ def load_tiktoken_file(path: str | Path, pattern: str | None = None, name: str |
     (a known name such as 'o200k' or a regex)."""
     path = Path(path)
     ranks: dict[bytes, int] = {}
+    n = 0
     try:
         for n, line in enumerate(path.read_bytes().splitlines(), 1):
             if not line.strip():
                 continue
             tok, rank = line.split()
-            ranks[base64.b64decode(tok)] = int(rank)
+            if len(rank) > 9:
+                raise ValueError(rank)
+            b = base64.b64decode(tok, validate=True)
+            if b in ranks or not b:
+                raise CorruptFileError(f"{path}:{n}: token {tok[:40]!r} is empty or listed twice; the file is malformed")
+            ranks[b] = int(rank)
     except (ValueError, base64.binascii.Error):
         raise CorruptFileError(f"{path}:{n}: not a tiktoken rank line ('<base64> <rank>')") from None
     if not ranks:
@@ -241,22 +254,52 @@ def load_tekken(path: str | Path, name: str | None = None) -> TiktokenTokenizer:
         data = json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptFileError(f"{path} is not valid JSON ({exc})") from None
-    cfg = data.get("config", {})
-    n_special = int(cfg.get("default_num_special_tokens", len(data.get("special_tokens", []))))
-    vocab_size = int(cfg.get("default_vocab_size", n_special + len(data["vocab"])))
-    n_ranks = vocab_size - n_special
-    ranks = {}
-    for item in data["vocab"][:n_ranks]:
-        ranks[base64.b64decode(item["token_bytes"])] = int(item["rank"])
-    specials = {}
-    for i, sp in enumerate(data.get("special_tokens", [])[:n_special]):
-        specials[sp.get("token_str", f"<SPECIAL_{i}>")] = int(sp.get("rank", i))
-    for i in range(n_special):
-        if i not in specials.values():
-            specials[f"<SPECIAL_{i}>"] = i
+    except RecursionError:
+        raise CorruptFileError(f"{path} is nested too deeply to be a Tekken file") from None
+    try:
+        ranks, specials, cfg, n_special = _tekken_parts(data)
+    except CorruptFileError as exc:
+        raise CorruptFileError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, base64.binascii.Error) as exc:
+        raise CorruptFileError(f"{path} is not a well-formed Tekken file ({type(exc).__name__}: {str(exc)[:100]})") from None
     tok = TiktokenTokenizer(
         name or path.stem, str(path), ranks, cfg["pattern"], specials, id_offset=n_special,
         fingerprint_extra=json.dumps(cfg, sort_keys=True).encode(),
     )
     tok.format = "tekken"
     return tok
+
+
+def _tekken_parts(data) -> tuple[dict[bytes, int], dict[str, int], dict, int]:
+    """Ranks, specials, config and the number of special ids of a parsed Tekken file, checked."""
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict) or not isinstance(data.get("vocab"), list):
+        raise CorruptFileError("a Tekken file is an object with a 'config' object and a 'vocab' list")
+    cfg = data["config"]
+    if not isinstance(cfg.get("pattern"), str):
+        raise CorruptFileError("the Tekken config has no 'pattern' string")
+    specials_in = data.get("special_tokens", [])
+    if not isinstance(specials_in, list) or not all(isinstance(sp, dict) for sp in specials_in):
+        raise CorruptFileError("'special_tokens' must be a list of objects")
+    n_special = cfg.get("default_num_special_tokens", len(specials_in))
+    vocab_size = cfg.get("default_vocab_size", n_special + len(data["vocab"]) if type(n_special) is int else None)
+    if type(n_special) is not int or type(vocab_size) is not int or not 0 <= n_special <= vocab_size <= n_special + len(data["vocab"]) + 1_000_000:
+        raise CorruptFileError(f"default_num_special_tokens {n_special!r} / default_vocab_size {vocab_size!r} are not consistent with the vocabulary")
+    n_ranks = vocab_size - n_special
+    ranks: dict[bytes, int] = {}
+    for item in data["vocab"][:n_ranks]:
+        if not isinstance(item, dict) or not isinstance(item.get("token_bytes"), str) or type(item.get("rank")) is not int:
+            raise CorruptFileError("a vocab entry is not an object with 'token_bytes' (base64) and an integer 'rank'")
+        b = base64.b64decode(item["token_bytes"], validate=True)
+        if b in ranks or not b:
+            raise CorruptFileError(f"token {item['token_bytes'][:40]!r} is empty or listed twice")
+        ranks[b] = item["rank"]
+    specials: dict[str, int] = {}
+    for i, sp in enumerate(specials_in[:n_special]):
+        s, r = sp.get("token_str", f"<SPECIAL_{i}>"), sp.get("rank", i)
+        if not isinstance(s, str) or type(r) is not int or not 0 <= r < n_special or s in specials or r in specials.values():
+            raise CorruptFileError(f"special token {i} has a bad or repeated token_str/rank ({str(s)[:40]!r}, {r!r})")
+        specials[s] = r
+    for i in range(n_special):
+        if i not in specials.values():
+            specials[f"<SPECIAL_{i}>"] = i
+    return ranks, specials, cfg, n_special
