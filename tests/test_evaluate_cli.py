@@ -148,6 +148,11 @@ def test_existing_output_needs_force(corpora, toks, tmp_path):
     out.mkdir()
     r = _run(toks[0], *BASE, "--metrics", "compression", "--out", str(out))
     assert r.exit_code == 2 and "--force" in r.output
+    # --force replaces only an earlier report (a folder carrying tokbench's manifest), never a user's folder
+    r = _run(toks[0], *BASE, "--metrics", "compression", "--out", str(out), "--force")
+    assert r.exit_code == 2 and "--force replaces only" in r.output
+    out.rmdir()
+    assert _run(toks[0], *BASE, "--metrics", "compression", "--out", str(out)).exit_code == 0
     r = _run(toks[0], *BASE, "--metrics", "compression", "--out", str(out), "--force")
     assert r.exit_code == 0, r.output
 

@@ -338,8 +338,14 @@ def test_cli_output_exists_without_force(text_file, tmp_path):
     (out / "keep.txt").write_text("mine")
     assert_clean_failure(cli("bpe", "-c", text_file, "-v", 300, "-o", out), out, "--force")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    # --force never deletes a user's folder: it replaces only an earlier tokbench output
+    assert_clean_failure(cli("bpe", "-c", text_file, "-v", 300, "-o", out, "--force"), out, "--force replaces only")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    out.rmdir()
+    assert cli("bpe", "-c", text_file, "-v", 300, "-o", out).exit_code == 0
     res = cli("bpe", "-c", text_file, "-v", 300, "-o", out, "--force")
-    assert res.exit_code == 0 and (out / "tokenizer.json").exists() and not (out / "keep.txt").exists()
+    assert res.exit_code == 0 and (out / "tokenizer.json").exists()
 
 
 def test_cli_missing_corpus(tmp_path):

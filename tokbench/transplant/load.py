@@ -25,4 +25,6 @@ def load_checkpoint(spec: str | Path) -> Checkpoint:
         if path.suffix == ".safetensors":
             raise UnknownFormatError(f"{path} is a bare safetensors file; give its folder (with config.json) instead")
         raise UnknownFormatError(f"{path} is neither a GGUF file nor a model folder")
+    if not path.is_dir():
+        raise UnknownFormatError(f"'{path}' is neither a regular file nor a folder (a FIFO or device?); give a model folder or a .gguf file")
     return load_hf_dir(path)
