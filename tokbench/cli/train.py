@@ -32,14 +32,17 @@ def _specials(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _load(specs: list[str], max_bytes: int | None):
-    """Corpus specs -> (sources, weights); a spec naming several languages shares its weight equally."""
-    from tokbench.corpora import load_sources, parse_weighted
+def _load(specs: list[str]):
+    """Corpus specs -> (streams, weights); a spec naming several languages shares its weight equally.
+
+    Nothing is read here: training mixes the streams by bytes (``--max-bytes`` caps the mixture exactly).
+    """
+    from tokbench.corpora import open_streams, parse_weighted
 
     sources, weights = [], []
     for raw in specs:
         spec, w = parse_weighted(raw)
-        srcs = load_sources(spec, max_bytes=max_bytes)
+        srcs = open_streams(spec)
         sources.extend(srcs)
         weights.extend([w / len(srcs)] * len(srcs))
     return sources, weights
@@ -50,7 +53,7 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (tokenizer.json, tokbench.json, ...)."),
     corpus: Optional[List[str]] = typer.Option(None, "--corpus", "-c", help=f"Corpus spec, optionally SPEC=WEIGHT; repeat to mix by bytes. Default: {DEFAULT_CORPUS} (every language, equal bytes)."),
     vocab_size: int = typer.Option(D.vocab_size, "--vocab-size", "-v", help="Final vocabulary size, special tokens included."),
-    max_bytes: str = typer.Option("50MB", "--max-bytes", help="Training text budget for the whole mixture ('all' for everything)."),
+    max_bytes: str = typer.Option("50MB", "--max-bytes", help="Training text budget for the whole mixture, exact (the last segment is cut at a character boundary); 'all' for everything."),
     seed: int = typer.Option(D.seed, "--seed", help="Seed of the byte sampling."),
     exact_mixture: bool = typer.Option(False, "--exact-mixture", help="Keep the weights' byte proportions exactly, shrinking the budget when a source is short (default: each source gives up to its share)."),
     pretokenizer: str = typer.Option(D.pretokenizer, "--pretokenizer", help=f"bpe / superbpe stage 1 regex: {', '.join(PRETOKENIZERS)}."),
@@ -89,7 +92,7 @@ def train_cmd(
         char_fallback="unk" if unk else "byte",
     )
     check_output_dir(out, force)
-    sources, weights = _load(list(corpus or [DEFAULT_CORPUS]), budget)
+    sources, weights = _load(list(corpus or [DEFAULT_CORPUS]))
     with progress_bar() as bar:
         result = train(cfg, sources, weights, progress=lambda desc, total: stage(bar, desc, total))
     result.save(out, force, started)

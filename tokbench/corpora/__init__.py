@@ -17,22 +17,32 @@ The token premium also reads a folder with one file per language (FLORES-200) an
 per language: see :mod:`tokbench.corpora.parallel`.
 
 Every spec resolves to :class:`TextSource` objects: texts with alignment ids, a language, a split and a
-content hash. ``max_bytes`` caps how much text is read (streaming for Hugging Face datasets).
+content hash. ``open_streams`` resolves a spec to :class:`CorpusStream` objects that read the text lazily,
+a batch at a time (memory holds a batch, never the corpus); ``load_sources`` reads them into memory.
+``max_bytes`` is an exact cap on the text read, the last segment cut at a character boundary.
 """
 
 from tokbench.corpora.source import TextSource
+from tokbench.corpora.stream import CorpusStream, as_stream, cut_utf8
 from tokbench.corpora.spec import (
     bundled_corpora,
     corpus_info,
     load_source,
     load_sources,
     manifest,
+    open_stream,
+    open_streams,
     parse_weighted,
     resolve_language,
 )
 
 __all__ = [
+    "CorpusStream",
     "TextSource",
+    "as_stream",
+    "cut_utf8",
+    "open_stream",
+    "open_streams",
     "bundled_corpora",
     "corpus_info",
     "load_source",

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tokbench.corpora.source import TextSource
+from tokbench.corpora.stream import CorpusStream, as_stream
 from tokbench.errors import CorpusError, CorruptFileError, InputNotFoundError
 
 _WEIGHT = re.compile(r"^(?P<spec>.+)=(?P<w>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
@@ -101,32 +102,24 @@ def resolve_language(corpus: str, lang: str) -> str:
     return matches[0]
 
 
-def _read_bundled(corpus: str, lang: str, split: str | None, max_bytes: int | None, spec: str) -> TextSource:
+def _open_bundled(corpus: str, lang: str, split: str | None, spec: str) -> CorpusStream:
     info = corpus_info(corpus)
     entry = info["languages"][lang]
     splits = [split] if split else list(info.get("splits", entry["splits"].keys()))
     for s in splits:
         if s not in entry["splits"]:
             raise CorpusError(f"split '{s}' is not in corpus '{corpus}' (splits: {', '.join(entry['splits'])})")
-    ids: list[str] = []
-    texts: list[str] = []
-    budget = max_bytes if max_bytes is not None else -1
-    for s in splits:
-        path = corpora_root() / entry["splits"][s]["file"]
-        for rec in _iter_jsonl(path):
-            t = rec["text"]
-            ids.append(rec["id"] if len(splits) == 1 else f"{rec['id']}")
-            texts.append(t)
-            if budget >= 0:
-                budget -= len(t.encode("utf-8"))
-                if budget <= 0:
-                    break
-        if budget == 0 or (max_bytes is not None and budget < 0):
-            break
+    paths = [corpora_root() / entry["splits"][s]["file"] for s in splits]
+
+    def opener(hint):
+        for path in paths:
+            for rec in _iter_jsonl(path):
+                yield rec["id"], rec["text"]
+
     meta = {k: v for k, v in entry.items() if k != "splits"}
     meta["corpus_source"] = entry.get("source", info.get("source"))
     meta["licence"] = entry.get("licence", info.get("licence"))
-    return TextSource(spec, corpus, lang, split, ids, texts, bool(info.get("parallel")), info.get("kind", "natural"), meta)
+    return CorpusStream(spec, corpus, lang, split, opener, bool(info.get("parallel")), info.get("kind", "natural"), meta)
 
 
 def _iter_jsonl(path: Path, field: str = "text", batch: int = 4096):
@@ -181,66 +174,94 @@ def _parse_jsonl_batch(path: Path, lines: list[tuple[int, str]], field: str):
             rec["text"] = rec[field]
         yield rec
 
-def _read_text_file(path: Path):
-    data = path.read_bytes()
-    if b"\0" in data[:65536]:
-        raise CorruptFileError(f"{path} looks like a binary file, not text; give a UTF-8 .txt, .jsonl or .parquet file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorruptFileError(f"{path} is not UTF-8 (byte {exc.start}); convert it with iconv -t UTF-8 first") from None
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            yield {"id": f"{path.name}:{n}", "text": line}
+def _read_text_file(path: Path, hint: int | None = None, chunk: int = 1 << 20):
+    """Non-empty lines of a UTF-8 text file as (id, line), read a chunk at a time; lines end where
+    ``str.splitlines`` ends them, ids number every line from 1.
+
+    With ``hint`` (bytes) reading stops once that much has been read, so a cap on a file that is one huge
+    line reads about the cap, not the file.
+    """
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending, offset, n = "", 0, 0
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(chunk)
+            if offset == 0 and b"\0" in data[:65536]:
+                raise CorruptFileError(f"{path} looks like a binary file, not text; give a UTF-8 .txt, .jsonl or .parquet file")
+            try:
+                pending += decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                raise CorruptFileError(f"{path} is not UTF-8 (byte {offset + exc.start}); convert it with iconv -t UTF-8 first") from None
+            offset += len(data)
+            stop = not data or (hint is not None and offset >= hint)
+            lines = pending.splitlines(keepends=True)
+            pending = ""
+            if not stop and lines:
+                # The last piece may go on in the next chunk (a final '\r' may be half of '\r\n').
+                pending = lines.pop()
+            for line in lines:
+                n += 1
+                text = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+                if text.strip():
+                    yield f"{path.name}:{n}", text
+            if stop:
+                return
 
 
-def _read_parquet(path: Path, field: str):
+def _read_parquet(path: Path, field: str, batch: int = 4096):
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for bad files
         raise CorruptFileError(f"{path} is not a readable parquet file ({exc})") from None
-    if field not in table.column_names:
-        raise CorpusError(f"{path} has no column '{field}' (columns: {', '.join(table.column_names)}); pick one with '{path}#COLUMN'")
-    for n, t in enumerate(table.column(field).to_pylist()):
-        if t:
-            yield {"id": f"{path.name}:{n}", "text": t}
+    names = pf.schema_arrow.names
+    if field not in names:
+        raise CorpusError(f"{path} has no column '{field}' (columns: {', '.join(names)}); pick one with '{path}#COLUMN'")
+    n = 0
+    try:
+        for rb in pf.iter_batches(batch_size=batch, columns=[field]):
+            for t in rb.column(0).to_pylist():
+                if t:
+                    yield f"{path.name}:{n}", t
+                n += 1
+    except CorpusError:
+        raise
+    except Exception as exc:
+        raise CorruptFileError(f"{path} is not a readable parquet file ({exc})") from None
 
 
-def _read_local(path: Path, field: str, max_bytes: int | None, spec: str, lang: str | None = None) -> TextSource:
+def _open_local(path: Path, field: str, spec: str, lang: str | None = None) -> CorpusStream:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(TEXT_SUFFIXES))
         if not files:
             raise CorpusError(f"folder {path} has no {', '.join(TEXT_SUFFIXES)} files")
     else:
         files = [path]
-    ids, texts, total = [], [], 0
     for f in files:
-        name = f.name
-        if name.endswith((".jsonl", ".jsonl.gz", ".json")):
-            recs = _iter_jsonl(f, field)
-        elif name.endswith(".parquet"):
-            recs = _read_parquet(f, field)
-        elif name.endswith(LINE_SUFFIXES) or not f.suffix:
-            recs = _read_text_file(f)
-        else:
+        if not (f.name.endswith(TEXT_SUFFIXES) or f.name.endswith(LINE_SUFFIXES) or not f.suffix):
             raise CorpusError(f"{f}: unsupported file type '{f.suffix}'; use .txt, .jsonl(.gz), .parquet or a parallel .tsv")
-        for rec in recs:
-            t = rec["text"]
-            if not isinstance(t, str):
-                raise CorpusError(f"{f}: field '{field}' holds {type(t).__name__}, not text")
-            ids.append(str(rec["id"]) if len(files) == 1 else f"{f.relative_to(path) if path.is_dir() else f.name}:{rec['id']}")
-            texts.append(t)
-            total += len(t.encode("utf-8"))
-            if max_bytes is not None and total >= max_bytes:
-                break
-        if max_bytes is not None and total >= max_bytes:
-            break
-    return TextSource(spec, "file", lang, None, ids, texts, False, "natural", {"path": str(path)})
+
+    def opener(hint):
+        for f in files:
+            name = f.name
+            if name.endswith((".jsonl", ".jsonl.gz", ".json")):
+                recs = ((rec["id"], rec["text"]) for rec in _iter_jsonl(f, field))
+            elif name.endswith(".parquet"):
+                recs = _read_parquet(f, field)
+            else:
+                recs = _read_text_file(f, hint)
+            for rid, t in recs:
+                if not isinstance(t, str):
+                    raise CorpusError(f"{f}: field '{field}' holds {type(t).__name__}, not text")
+                yield (str(rid) if len(files) == 1 else f"{f.relative_to(path) if path.is_dir() else f.name}:{rid}"), t
+
+    return CorpusStream(spec, "file", lang, None, opener, False, "natural", {"path": str(path)})
 
 
-def _read_hf(rest: str, max_bytes: int | None, spec: str) -> TextSource:
+def _open_hf(rest: str, spec: str) -> CorpusStream:
     """hf:DATASET[:CONFIG][@SPLIT][#FIELD]; a local `save_to_disk` folder works too."""
     field = "text"
     if "#" in rest:
@@ -253,29 +274,30 @@ def _read_hf(rest: str, max_bytes: int | None, spec: str) -> TextSource:
         import datasets
     except ImportError:  # pragma: no cover
         raise CorpusError("Hugging Face datasets need the 'datasets' package: pip install datasets") from None
-    try:
-        local = Path(name)
-        if local.is_dir() and any((local / f).exists() for f in ("state.json", "dataset_dict.json")):
-            ds = datasets.load_from_disk(name)
-            if isinstance(ds, datasets.DatasetDict):
-                ds = ds[split]
-        else:
-            ds = datasets.load_dataset(name, config or None, split=split, streaming=True)
-    except Exception as exc:
-        raise CorpusError(f"cannot load Hugging Face dataset '{name}' ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); check the name and that it is cached or you are online") from None
-    ids, texts, total = [], [], 0
-    for n, row in enumerate(ds):
-        if field not in row:
-            raise CorpusError(f"dataset '{name}' has no field '{field}' (fields: {', '.join(row)}); pick one with '#FIELD'")
-        t = row[field]
-        if not t:
-            continue
-        ids.append(str(row.get("id", n)))
-        texts.append(t)
-        total += len(t.encode("utf-8"))
-        if max_bytes is not None and total >= max_bytes:
-            break
-    return TextSource(spec, f"hf:{name}", config or None, split, ids, texts, False, "natural", {"dataset": name})
+
+    def load():
+        try:
+            local = Path(name)
+            if local.is_dir() and any((local / f).exists() for f in ("state.json", "dataset_dict.json")):
+                ds = datasets.load_from_disk(name)
+                if isinstance(ds, datasets.DatasetDict):
+                    ds = ds[split]
+                return ds
+            return datasets.load_dataset(name, config or None, split=split, streaming=True)
+        except Exception as exc:
+            raise CorpusError(f"cannot load Hugging Face dataset '{name}' ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); check the name and that it is cached or you are online") from None
+
+    load()  # fail at resolution time, not in the middle of a command
+
+    def opener(hint):
+        for n, row in enumerate(load()):
+            if field not in row:
+                raise CorpusError(f"dataset '{name}' has no field '{field}' (fields: {', '.join(row)}); pick one with '#FIELD'")
+            t = row[field]
+            if t:
+                yield str(row.get("id", n)), t
+
+    return CorpusStream(spec, f"hf:{name}", config or None, split, opener, False, "natural", {"dataset": name})
 
 
 def _looks_bundled(spec: str) -> re.Match | None:
@@ -289,16 +311,13 @@ def _looks_bundled(spec: str) -> re.Match | None:
     return None
 
 
-def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
-    """Every :class:`TextSource` a spec names (one per language for 'libreoffice@test').
-
-    ``max_bytes`` caps each returned source.
-    """
+def open_streams(spec: str) -> list[CorpusStream]:
+    """Every :class:`CorpusStream` a spec names (one per language for 'libreoffice@test'), unread."""
     spec = spec.strip()
     if not spec:
         raise CorpusError("empty corpus spec; give e.g. 'libreoffice:en@test' or a file path")
     if spec.startswith("hf:"):
-        return [_check_nonempty(_read_hf(spec[3:], max_bytes, spec))]
+        return [_open_hf(spec[3:], spec)]
     m = _looks_bundled(spec)
     if m:
         name = m.group("name")
@@ -310,7 +329,7 @@ def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
             langs = [resolve_language(name, code) for code in m.group("langs").split(",") if code.strip()]
         else:
             langs = sorted(info["languages"])
-        return [_check_nonempty(_read_bundled(name, lang, split, max_bytes, spec)) for lang in langs]
+        return [_open_bundled(name, lang, split, spec) for lang in langs]
     path, field, langs = split_local(spec)
     if path is None:
         hint = ""
@@ -321,13 +340,14 @@ def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
                 pass
         raise InputNotFoundError(f"no corpus or file named '{spec}'{hint}")
     if path.is_file() and path.name.endswith(PARALLEL_SUFFIXES):
+        # A parallel file is small by nature (aligned translations): read it here, keep its own caps.
         from tokbench.corpora.parallel import read_parallel
 
-        return [_check_nonempty(s) for s in read_parallel(path, langs, max_bytes, spec)]
+        return [as_stream(s) for s in read_parallel(path, langs, None, spec)]
     if langs and len(langs) > 1:
         raise CorpusError(f"'{spec}' gives {len(langs)} languages to one text; write one, e.g. '{path}:{langs[0]}' "
                           "(several languages need a parallel .tsv or a folder given as --premium-corpus)")
-    return [_check_nonempty(_read_local(path, field, max_bytes, spec, langs[0] if langs else None))]
+    return [_open_local(path, field, spec, langs[0] if langs else None)]
 
 
 def split_local(spec: str) -> tuple[Path | None, str, list[str] | None]:
@@ -357,6 +377,27 @@ def split_local(spec: str) -> tuple[Path | None, str, list[str] | None]:
         if path.exists():
             return path, field, lang
     return None, "text", None
+
+
+def open_stream(spec: str) -> CorpusStream:
+    """The one :class:`CorpusStream` a spec names; an error when it names several languages."""
+    streams = open_streams(spec)
+    if len(streams) != 1:
+        raise CorpusError(f"'{spec}' names {len(streams)} sources; name one language, e.g. '{streams[0].corpus}:{streams[0].lang}'")
+    return streams[0]
+
+
+def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
+    """Every :class:`TextSource` a spec names, read into memory (one per language for 'libreoffice@test').
+
+    ``max_bytes`` caps each returned source exactly (see :mod:`tokbench.corpora.stream`).
+    """
+    path, _, langs = split_local(spec.strip()) if not spec.strip().startswith("hf:") else (None, None, None)
+    if path is not None and path.is_file() and path.name.endswith(PARALLEL_SUFFIXES) and not _looks_bundled(spec.strip()):
+        from tokbench.corpora.parallel import read_parallel  # its cap keeps translations aligned
+
+        return [_check_nonempty(s) for s in read_parallel(path, langs, max_bytes, spec.strip())]
+    return [_check_nonempty(s.materialise(max_bytes)) for s in open_streams(spec)]
 
 
 def load_source(spec: str, max_bytes: int | None = None) -> TextSource:

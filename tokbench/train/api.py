@@ -15,7 +15,8 @@ from typing import Any, Sequence
 
 from tokbench.files import atomic_dir, check_output_dir, write_bytes_atomic, write_json_atomic, write_text_atomic
 from tokbench.train.config import TrainConfig
-from tokbench.train.mixture import MixedText, mix_by_bytes
+from tokbench.train.bpe import n_items
+from tokbench.train.mixture import MixedText, check_nonempty, mix_by_bytes
 from tokbench.train.progress import Progress, stage
 
 #: Special-token roles for tokenizer_config.json / special_tokens_map.json (transformers).
@@ -125,7 +126,7 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
         for k in ("stage1_s", "stage2_pretokenize_s", "stage2_merge_s"):
             stages[k.removesuffix("_s")] = info.pop(k)
     else:
-        with stage(progress, f"train {kind} ({config.vocab_size:,})", len(texts)) as adv:
+        with stage(progress, f"train {kind} ({config.vocab_size:,})", n_items(texts)) as adv:
             if kind in ("bpe", "char-bpe"):
                 from tokbench.train.bpe import train_bytelevel_bpe
 
@@ -154,6 +155,7 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
                                                        character_coverage=config.character_coverage, advance=adv)
                 extra["tokenizer.model"] = model
         stages["train"] = round(time.perf_counter() - t0, 3)
+    check_nonempty(mixed)
     return TrainResult(config, tok, mixed.usage, stages, info, extra)
 
 

@@ -19,12 +19,19 @@ from tokbench.train.pretokenizers import stage1_pretokenizer
 N_BYTES = 256
 
 
-def feed(texts: Sequence[str], advance: Callable[[int], None] | None) -> Iterable[str]:
+def feed(texts: Iterable[str], advance: Callable[[int], None] | None) -> Iterable[str]:
     """Yield ``texts`` and report each one to ``advance`` (the progress callback)."""
     for t in texts:
         yield t
         if advance is not None:
             advance(1)
+
+
+def n_items(texts) -> int | None:
+    """How many texts, when known without reading them (a list, or a stream after its first pass)."""
+    if hasattr(texts, "__len__"):
+        return len(texts)
+    return getattr(texts, "n_segments", None)
 
 
 def check_vocab_size(vocab_size: int, n_special: int, alphabet: int, what: str) -> None:
@@ -61,5 +68,5 @@ def train_bytelevel_bpe(texts: Sequence[str], vocab_size: int, *, pretokenizer: 
         show_progress=False,
         **kwargs,
     )
-    tok.train_from_iterator(feed(texts, advance), trainer=trainer, length=len(texts))
+    tok.train_from_iterator(feed(texts, advance), trainer=trainer, length=n_items(texts))
     return tok

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from tokbench.train.bpe import check_vocab_size, feed
+from tokbench.train.bpe import check_vocab_size, feed, n_items
 
 WORDPIECE_ALPHABET = 1000
 
@@ -36,7 +36,7 @@ def train_unigram(texts: Sequence[str], vocab_size: int, *, special_tokens: Sequ
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token=unk, show_progress=False)
-    tok.train_from_iterator(feed(texts, advance), trainer=trainer, length=len(texts))
+    tok.train_from_iterator(feed(texts, advance), trainer=trainer, length=n_items(texts))
     return tok, {}
 
 
@@ -57,7 +57,7 @@ def train_wordpiece(texts: Sequence[str], vocab_size: int, *, special_tokens: Se
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials,
                                         limit_alphabet=WORDPIECE_ALPHABET, continuing_subword_prefix="##",
                                         show_progress=False)
-    tok.train_from_iterator(feed(texts, advance), trainer=trainer, length=len(texts))
+    tok.train_from_iterator(feed(texts, advance), trainer=trainer, length=n_items(texts))
     if "[CLS]" in specials and "[SEP]" in specials:
         cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(

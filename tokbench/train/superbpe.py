@@ -23,13 +23,13 @@ import json
 import time
 from collections import Counter
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from tokbench.errors import ConfigError
 from tokbench.tokenizer.bytelevel import byte_to_unicode, bytes_to_symbols, symbols_to_bytes
-from tokbench.train.bpe import train_bytelevel_bpe
+from tokbench.train.bpe import n_items, train_bytelevel_bpe
 from tokbench.train.config import TrainConfig
 from tokbench.train.pretokenizers import stage2_pretokenizer
 from tokbench.train.progress import Progress, stage
@@ -136,37 +136,49 @@ def split_isolated(pattern, text: str) -> list[str]:
     return out
 
 
-def count_pretokens_fast(texts: Sequence[str], recipe: str, advance=None, batch: int = 4096) -> Counter:
+def _batched(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for t in texts:
+        batch.append(t)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch: int = 4096) -> Counter:
     """Distinct stage-2 pre-tokens as raw text with their counts (same pieces as :func:`count_pretokens`,
-    which returns them in the byte-level alphabet); distinct segments are pre-tokenized once."""
+    which returns them in the byte-level alphabet).
+
+    ``texts`` is read a batch at a time (memory holds one batch plus the counts); repeated segments
+    within a batch are pre-tokenized once.
+    """
     import regex
 
     from tokbench.train.pretokenizers import RECIPE_2025
 
     tok = _pretoken_spans_tokenizer(recipe)
-    seg_counts = Counter(texts)
+    pattern = regex.compile(RECIPE_2025) if recipe == "2025" else None
     counts: Counter = Counter()
-    segs = []
-    if recipe == "2025":
-        pattern = regex.compile(RECIPE_2025)
-        for seg, n in seg_counts.items():
-            if python_can_split(seg):
-                for piece in split_isolated(pattern, seg):
-                    counts[piece] += n
-            else:
-                segs.append(seg)
-    else:
-        segs = list(seg_counts)
-    if advance is not None:
-        advance(len(texts) - sum(seg_counts[s] for s in segs))
-    for start in range(0, len(segs), batch):
-        chunk = segs[start : start + batch]
-        for seg, enc in zip(chunk, tok.encode_batch(chunk, add_special_tokens=False)):
+    for texts_batch in _batched(texts, batch):
+        seg_counts = Counter(texts_batch)
+        segs = []
+        if pattern is not None:
+            for seg, n in seg_counts.items():
+                if python_can_split(seg):
+                    for piece in split_isolated(pattern, seg):
+                        counts[piece] += n
+                else:
+                    segs.append(seg)
+        else:
+            segs = list(seg_counts)
+        for seg, enc in zip(segs, tok.encode_batch(segs, add_special_tokens=False)):
             n = seg_counts[seg]
             for a, b in enc.offsets:
                 counts[seg[a:b]] += n
         if advance is not None:
-            advance(sum(seg_counts[s] for s in chunk))
+            advance(len(texts_batch))
     return counts
 
 
@@ -195,7 +207,7 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
     info: dict = {}
     t_vocab = cfg.transition_vocab()
     t0 = time.perf_counter()
-    with stage(progress, f"superbpe stage 1 (BPE to {t_vocab:,})", len(texts)) as adv:
+    with stage(progress, f"superbpe stage 1 (BPE to {t_vocab:,})", n_items(texts)) as adv:
         stage1 = train_bytelevel_bpe(texts, t_vocab, pretokenizer=cfg.pretokenizer, special_tokens=cfg.specials,
                                      min_frequency=cfg.min_frequency, advance=adv)
     info["stage1_s"] = round(time.perf_counter() - t0, 3)
@@ -216,7 +228,7 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
     info.update({"transition_vocab": t_vocab, "stage1_vocab": V1, "stage1_merges": len(merges1)})
 
     t0 = time.perf_counter()
-    with stage(progress, "superbpe stage 2: pre-tokenize + replay stage 1", len(texts)) as adv:
+    with stage(progress, "superbpe stage 2: pre-tokenize + replay stage 1", n_items(texts)) as adv:
         if replay == "tokenizers":
             sym, wcnt, n_words = replayed_words(texts, spec, cfg.superbpe_recipe, vocab_bytes, adv)
             forced = forced[:0]
