@@ -12,6 +12,7 @@ requested metric family reads the same flat arrays through the Numba kernels.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from tokbench.metrics.premium import UNK_FLAG_THRESHOLD, align, premium_row
 from tokbench.metrics.purity import purity_row
 from tokbench.metrics.text import WORD_DEFINITION, TextArrays, is_spaced_language, text_arrays
 from tokbench.tokenizer.base import Tokenizer
+from tokbench.tokenizer.load import as_tokenizer
 
 METRICS = ("compression", "fertility", "premium", "tr", "coverage")
 
@@ -156,24 +158,29 @@ def portable_path(text: str) -> str:
     return ".../" + "/".join(p.parts[-2:])
 
 
-def _load_tokenizers(specs: Sequence[Tokenizer | str], results: EvalResults, use_cache: bool) -> list[Tokenizer]:
+def _load_tokenizers(specs: Sequence[Tokenizer | str | object], results: EvalResults, use_cache: bool) -> list[Tokenizer]:
     out = []
     for spec in specs:
-        if isinstance(spec, Tokenizer):
-            out.append(spec)
-            continue
         try:
+            if not isinstance(spec, (str, Path)):  # a tokbench, tokenizers or tiktoken object
+                out.append(as_tokenizer(spec))
+                continue
             # From the cache when its files are unchanged: a warm run never loads a large vocabulary.
             out.append(encoding_cache.load_tokenizer_cached(str(spec), use_cache=use_cache))
         except TokbenchError as exc:
-            results.failures.append({"tokenizer": str(spec), "error": str(exc)})
+            results.failures.append({"tokenizer": _label(spec), "error": str(exc)})
         except Exception as exc:  # a broken file in a format library: report it, keep the others
-            results.failures.append({"tokenizer": str(spec), "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+            results.failures.append({"tokenizer": _label(spec), "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
     names = [t.name for t in out]
     for i, t in enumerate(out):
         if names.count(t.name) > 1:
             t.name = f"{t.name}#{names[:i + 1].count(t.name)}"
     return out
+
+
+def _label(spec) -> str:
+    """How a failed tokenizer is named (an object's str() can be its whole vocabulary)."""
+    return str(spec) if isinstance(spec, (str, Path)) else f"<{type(spec).__module__}.{type(spec).__qualname__}>"
 
 
 class _Corpora:

@@ -154,3 +154,36 @@ def _apply_tokbench_manifest(tok: Tokenizer, manifest: Path) -> None:
     tok.trained_kind = info.get("kind")
     if info.get("kind") == "char":
         tok.model_kind = "char"
+
+
+def as_tokenizer(obj, name: str | None = None) -> Tokenizer:
+    """A tokbench :class:`Tokenizer` from a spec or from a tokenizer object of another library.
+
+    Takes a spec (``str``/``Path``), a tokbench Tokenizer, a ``tokenizers.Tokenizer`` (what
+    ``AutoTokenizer``'s ``.backend_tokenizer`` is) or a tiktoken ``Encoding``
+    (``tiktoken.get_encoding("cl100k_base")``); anything else is an error naming what works.
+    """
+    if isinstance(obj, Tokenizer) or type(obj).__module__.startswith("tokbench."):  # incl. cached views
+        return obj
+    if isinstance(obj, (str, Path)):
+        return load_tokenizer(obj, name)
+    cls = type(obj)
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    backend = getattr(obj, "backend_tokenizer", None)  # a transformers fast tokenizer wraps one
+    if backend is not None and not where.startswith("tokenizers."):
+        return as_tokenizer(backend, name or getattr(obj, "name_or_path", None) or None)
+    if where.startswith("tokenizers.") and hasattr(obj, "to_str"):
+        from tokbench.tokenizer.formats.hf import HFTokenizer
+
+        label = name or "tokenizers.Tokenizer"
+        return HFTokenizer(Path(f"<{label}>"), label, raw=obj.to_str().encode("utf-8"))
+    if where.startswith("tiktoken.") and hasattr(obj, "_mergeable_ranks"):
+        from tokbench.tokenizer.formats.tiktoken import TiktokenTokenizer
+
+        # tiktoken keeps an Encoding's definition in these attributes (its own pickling reads them too).
+        return TiktokenTokenizer(name or obj.name, f"tiktoken:{obj.name}", dict(obj._mergeable_ranks), obj._pat_str,
+                                 dict(obj._special_tokens))
+    from tokbench.errors import ConfigError
+
+    raise ConfigError(f"cannot use a {where} as a tokenizer; give a spec (path, reference name, hub id), a "
+                      "tokenizers.Tokenizer, a transformers fast tokenizer or a tiktoken Encoding")

@@ -48,11 +48,13 @@ def parse_merges(model: dict) -> list[tuple[str, str]]:
 class HFTokenizer(Tokenizer):
     format = "hf"
 
-    def __init__(self, path: str | Path, name: str | None = None, config: dict | None = None):
+    def __init__(self, path: str | Path, name: str | None = None, config: dict | None = None, *, raw: bytes | None = None):
+        """``raw``: the tokenizer.json content itself (an in-memory ``tokenizers.Tokenizer``); ``path`` then
+        only names it."""
         from tokenizers import Tokenizer as _Tok
 
         path = Path(path)
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
         try:
             self.spec_json = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
