@@ -122,3 +122,45 @@ def test_training_from_streams_equals_training_in_memory(kind):
         assert a.tokenizer.to_str() == b.tokenizer.to_str()
     assert a.usage == b.usage
     assert sum(u["bytes_used"] for u in a.usage) <= 60_000
+
+
+def test_sentencepiece_samples_a_bounded_number_of_sentences_and_says_so():
+    cfg = TrainConfig("sp-bpe", vocab_size=400, max_bytes=80_000, seed=2, sp_max_sentences=300)
+    a = train(cfg, open_streams("libreoffice:de@test"))
+    assert a.info["sampled"] and a.info["sentences_used"] == 300 < a.info["sentences_offered"]
+    assert 80_000 - 3 <= a.info["bytes_offered"] <= 80_000
+    b = train(cfg, open_streams("libreoffice:de@test"))
+    assert a.extra_files["tokenizer.model"] == b.extra_files["tokenizer.model"]
+    full = train(TrainConfig("sp-bpe", vocab_size=400, max_bytes=80_000, seed=2), open_streams("libreoffice:de@test"))
+    assert not full.info["sampled"] and full.info["sentences_used"] == full.info["sentences_offered"]
+
+
+def test_bounded_counter_keeps_the_most_frequent():
+    from tokbench.train.superbpe import BoundedCounter
+
+    rng = random.Random(0)
+    for cap in (1, 3, 10, 1000):
+        c = BoundedCounter(cap)
+        plain = {}
+        for _ in range(20):
+            for _ in range(50):
+                k = f"w{min(int(rng.expovariate(0.2)), 60)}"
+                c[k] += 1
+                plain[k] = plain.get(k, 0) + 1
+            c.maybe_prune()
+        c.maybe_prune(final=True)
+        assert len(c) <= cap
+        assert sum(c.values()) + c.dropped == sum(plain.values())
+        assert all(c[k] <= plain[k] for k in c)
+        if cap >= len(plain):
+            assert dict(c) == plain and c.dropped == 0
+
+
+def test_superbpe_stage2_bound_reports_what_it_dropped():
+    kw = dict(vocab_size=700, max_bytes=60_000, seed=1)
+    free = train(TrainConfig("superbpe", stage2_max_pretokens=None, **kw), open_streams("libreoffice:de@test"))
+    roomy = train(TrainConfig("superbpe", stage2_max_pretokens=10**7, **kw), open_streams("libreoffice:de@test"))
+    assert roomy.tokenizer.to_str() == free.tokenizer.to_str() and roomy.info["stage2_dropped_share"] == 0
+    tight = train(TrainConfig("superbpe", stage2_max_pretokens=200, **kw), open_streams("libreoffice:de@test"))
+    assert tight.info["stage2_pretokens"] <= 200 < free.info["stage2_pretokens"]
+    assert tight.info["stage2_pruned"] >= 1 and 0 < tight.info["stage2_dropped_share"] < 1

@@ -152,7 +152,8 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
 
                 tok, info, model = train_sentencepiece(texts, config.vocab_size, kind.split("-", 1)[1],
                                                        special_tokens=config.specials,
-                                                       character_coverage=config.character_coverage, advance=adv)
+                                                       character_coverage=config.character_coverage,
+                                                       max_sentences=config.sp_max_sentences, seed=config.seed, advance=adv)
                 extra["tokenizer.model"] = model
         stages["train"] = round(time.perf_counter() - t0, 3)
     check_nonempty(mixed)

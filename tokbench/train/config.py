@@ -73,6 +73,12 @@ class TrainConfig:
     char_fallback: str = "byte"
     #: SentencePiece character coverage.
     character_coverage: float = 0.9995
+    #: SentencePiece keeps its training sentences in memory: at most this many, a uniform sample of the
+    #: stream (its own ``input_sentence_size`` reservoir, seeded) when there are more.
+    sp_max_sentences: int = 2_000_000
+    #: SuperBPE stage 2 keeps at most this many distinct pre-tokens while counting (the most frequent; see
+    #: tokbench.train.superbpe.BoundedCounter); None keeps every one (memory grows with the corpus).
+    stage2_max_pretokens: int | None = 4_000_000
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -85,6 +91,10 @@ class TrainConfig:
             raise ConfigError(f"unknown --superbpe-recipe '{self.superbpe_recipe}'; choose one of: {', '.join(SUPERBPE_RECIPES)}")
         if self.max_bytes is not None and self.max_bytes <= 0:
             raise ConfigError("--max-bytes must be positive")
+        if self.sp_max_sentences < 1:
+            raise ConfigError("sp_max_sentences must be at least 1")
+        if self.stage2_max_pretokens is not None and self.stage2_max_pretokens < 1:
+            raise ConfigError("stage2_max_pretokens must be at least 1 (or None for no bound)")
         if self.min_frequency < 0:
             raise ConfigError("--min-frequency must be >= 0")
         if self.max_token_chars is not None and self.max_token_chars < 1:

@@ -12,7 +12,7 @@ decoder Replace('▁', ' ') + ByteFallback + Fuse + Strip(1 leading space).
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from tokbench.errors import ConfigError
 
@@ -20,20 +20,31 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 CORE = ("<unk>", "<s>", "</s>")
 
 
-def train_sentencepiece_model(texts: Sequence[str], vocab_size: int, model_type: str, *, special_tokens: Sequence[str],
-                              character_coverage: float = 0.9995, advance=None) -> bytes:
-    """Train and return the serialized SentencePiece model."""
+def train_sentencepiece_model(texts: Iterable[str], vocab_size: int, model_type: str, *, special_tokens: Sequence[str],
+                              character_coverage: float = 0.9995, max_sentences: int = 2_000_000, seed: int = 0,
+                              advance=None, seen: dict | None = None) -> bytes:
+    """Train and return the serialized SentencePiece model.
+
+    SentencePiece holds its sentences in memory, so it gets at most ``max_sentences`` of them: when the
+    stream has more, its ``input_sentence_size`` reservoir keeps a uniform sample (seeded with ``seed``).
+    ``seen`` (a dict) receives how many sentences and bytes the stream offered.
+    """
     import sentencepiece as spm
 
     extra = [s for s in special_tokens if s not in CORE]
     out = io.BytesIO()
+    offered = {"sentences": 0, "bytes": 0}
 
     def sentences():
         for t in texts:
             if t.strip():
+                offered["sentences"] += 1
+                offered["bytes"] += len(t.encode("utf-8"))
                 yield t
             if advance is not None:
                 advance(1)
+
+    spm.set_random_generator_seed(seed)
 
     try:
         spm.SentencePieceTrainer.train(
@@ -41,7 +52,7 @@ def train_sentencepiece_model(texts: Sequence[str], vocab_size: int, model_type:
             character_coverage=character_coverage, byte_fallback=True, normalization_rule_name="identity",
             remove_extra_whitespaces=False, add_dummy_prefix=True, split_digits=False,
             unk_id=0, bos_id=1, eos_id=2, pad_id=-1, control_symbols=extra or [],
-            max_sentence_length=1 << 16, input_sentence_size=0, shuffle_input_sentence=False,
+            max_sentence_length=1 << 16, input_sentence_size=max_sentences, shuffle_input_sentence=True,
             num_threads=2, minloglevel=2, hard_vocab_limit=False,
         )
     except RuntimeError as exc:
@@ -53,6 +64,8 @@ def train_sentencepiece_model(texts: Sequence[str], vocab_size: int, model_type:
             raise ConfigError(f"--vocab-size {vocab_size} is too small for SentencePiece {model_type} ({msg}); "
                               f"it needs room for 3 control tokens, 256 byte pieces and the alphabet: raise --vocab-size") from None
         raise ConfigError(f"SentencePiece training failed ({msg})") from None
+    if seen is not None:
+        seen.update(offered)
     return out.getvalue()
 
 
@@ -105,11 +118,17 @@ def to_hf_tokenizer(model_bytes: bytes, model_type: str):
     return tok
 
 
-def train_sentencepiece(texts: Sequence[str], vocab_size: int, model_type: str, *, special_tokens: Sequence[str],
-                        character_coverage: float = 0.9995, advance=None):
-    """Returns (tokenizers.Tokenizer, info, the SentencePiece model bytes)."""
+def train_sentencepiece(texts: Iterable[str], vocab_size: int, model_type: str, *, special_tokens: Sequence[str],
+                        character_coverage: float = 0.9995, max_sentences: int = 2_000_000, seed: int = 0,
+                        advance=None):
+    """Returns (tokenizers.Tokenizer, info, the SentencePiece model bytes); info says how many sentences
+    the stream offered and how many SentencePiece trained on."""
+    seen: dict = {}
     model_bytes = train_sentencepiece_model(texts, vocab_size, model_type, special_tokens=special_tokens,
-                                            character_coverage=character_coverage, advance=advance)
+                                            character_coverage=character_coverage, max_sentences=max_sentences,
+                                            seed=seed, advance=advance, seen=seen)
     tok = to_hf_tokenizer(model_bytes, model_type)
     n_byte = sum(1 for _, _, t in _pieces(model_bytes) if t == BYTE)
-    return tok, {"byte_pieces": n_byte}, model_bytes
+    used = min(seen["sentences"], max_sentences)
+    return tok, {"byte_pieces": n_byte, "sentences_offered": seen["sentences"], "bytes_offered": seen["bytes"],
+                 "sentences_used": used, "sampled": seen["sentences"] > max_sentences}, model_bytes

@@ -147,12 +147,47 @@ def _batched(texts: Iterable[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
-def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch: int = 4096) -> Counter:
+class BoundedCounter(Counter):
+    """A Counter that keeps at most ``cap`` keys, the most frequent: when it holds ``2 * cap`` keys it
+    drops all but the ``cap`` largest counts (ties: the earlier inserted). Memory is bounded by the cap,
+    not by the corpus. A dropped key that comes back starts again from 0, so kept counts can be
+    underestimates; ``dropped`` is the total count thrown away (the part of the corpus stage 2 no longer
+    sees), ``pruned`` how many times keys were dropped. ``cap=None`` never drops (a plain Counter).
+    """
+
+    def __init__(self, cap: int | None = None):
+        super().__init__()
+        self.cap = cap
+        self.dropped = 0
+        self.pruned = 0
+        self.peak = 0
+
+    def maybe_prune(self, final: bool = False) -> None:
+        n = len(self)
+        self.peak = max(self.peak, n)
+        if self.cap is None or n <= (self.cap if final else 2 * self.cap):
+            return
+        vals = np.fromiter(self.values(), dtype=np.int64, count=n)
+        thr = int(np.partition(vals, n - self.cap)[n - self.cap])  # the cap-th largest count
+        room = self.cap - int((vals > thr).sum())  # ties at the threshold kept in insertion order
+        drop = []
+        for k, v in self.items():
+            if v < thr or (v == thr and (room := room - 1) < 0):
+                drop.append(k)
+                self.dropped += v
+        for k in drop:
+            del self[k]
+        self.pruned += 1
+
+
+def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch: int = 4096,
+                         max_pretokens: int | None = None) -> BoundedCounter:
     """Distinct stage-2 pre-tokens as raw text with their counts (same pieces as :func:`count_pretokens`,
     which returns them in the byte-level alphabet).
 
     ``texts`` is read a batch at a time (memory holds one batch plus the counts); repeated segments
-    within a batch are pre-tokenized once.
+    within a batch are pre-tokenized once. With ``max_pretokens`` at most that many distinct pre-tokens
+    are kept, the most frequent (see :class:`BoundedCounter`).
     """
     import regex
 
@@ -160,7 +195,7 @@ def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch:
 
     tok = _pretoken_spans_tokenizer(recipe)
     pattern = regex.compile(RECIPE_2025) if recipe == "2025" else None
-    counts: Counter = Counter()
+    counts = BoundedCounter(max_pretokens)
     for texts_batch in _batched(texts, batch):
         seg_counts = Counter(texts_batch)
         segs = []
@@ -177,19 +212,26 @@ def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch:
             n = seg_counts[seg]
             for a, b in enc.offsets:
                 counts[seg[a:b]] += n
+        counts.maybe_prune()
         if advance is not None:
             advance(len(texts_batch))
+    counts.maybe_prune(final=True)
     return counts
 
 
-def replayed_words(texts: Sequence[str], stage1_spec: dict, recipe: str, vocab_bytes: Sequence[bytes | None],
-                   advance=None) -> tuple[np.ndarray, np.ndarray, int]:
+def replayed_words(texts: Iterable[str], stage1_spec: dict, recipe: str, vocab_bytes: Sequence[bytes | None],
+                   advance=None, max_pretokens: int | None = None, facts: dict | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Distinct stage-2 pre-tokens as stage-1 token ids (merges already replayed, see
     :mod:`tokbench.train.replay`). Returns (sym, wcnt, number of distinct pre-tokens) in the kernel's
     layout (see :func:`flat_symbols`)."""
     from tokbench.train.replay import pack_words, replay_pieces
 
-    counts = count_pretokens_fast(texts, recipe, advance)
+    counts = count_pretokens_fast(texts, recipe, advance, max_pretokens=max_pretokens)
+    if facts is not None:
+        total = sum(counts.values()) + counts.dropped
+        facts.update({"stage2_pretokens_bound": max_pretokens, "stage2_pretokens_peak": counts.peak,
+                      "stage2_pruned": counts.pruned,
+                      "stage2_dropped_share": round(counts.dropped / total, 6) if total else 0.0})
     n_words = len(counts)
     cnts = np.fromiter(counts.values(), dtype=np.int64, count=n_words)
     if cnts.size and cnts.max() >= 2**31:
@@ -230,7 +272,8 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
     t0 = time.perf_counter()
     with stage(progress, "superbpe stage 2: pre-tokenize + replay stage 1", n_items(texts)) as adv:
         if replay == "tokenizers":
-            sym, wcnt, n_words = replayed_words(texts, spec, cfg.superbpe_recipe, vocab_bytes, adv)
+            sym, wcnt, n_words = replayed_words(texts, spec, cfg.superbpe_recipe, vocab_bytes, adv,
+                                                max_pretokens=cfg.stage2_max_pretokens, facts=info)
             forced = forced[:0]
         else:
             counts = count_pretokens(texts, cfg.superbpe_recipe, adv)
