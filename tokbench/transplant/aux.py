@@ -97,21 +97,23 @@ class MiniLM:
 
         self.dir = model_dir or minilm_dir()
         self.torch = torch
-        self.model = transformers.AutoModel.from_pretrained(str(self.dir)).eval()
+        self.model = transformers.AutoModel.from_pretrained(str(self.dir), use_safetensors=True, trust_remote_code=False).eval()
         self.tok = _Tok.from_file(str(self.dir / "tokenizer.json"))
         self.tok.no_padding()
         self.tok.enable_truncation(64)
 
     def embed(self, strings: list[str], batch: int = 512, progress: Callable[[int], None] | None = None) -> np.ndarray:
         """(B, 384) float32 unit vectors for ``strings`` (whitespace-stripped)."""
-        from tokbench.files import cache_dir
+        from tokbench.verified_cache import ArrayCache
 
-        key = hashlib.sha256("\0".join(strings).encode("utf-8", "surrogatepass")).hexdigest()[:24]
-        cache = cache_dir("transplant") / f"minilm-{key}.npy"
-        if cache.exists():
+        key = "minilm " + hashlib.sha256("\0".join(strings).encode("utf-8", "surrogatepass")).hexdigest()
+        cache = ArrayCache("transplant")
+        hit = cache.get(key, lambda z, meta: z["vectors"].shape == (len(strings), self.dim) and z["vectors"].dtype == np.float32
+                        and bool(np.isfinite(z["vectors"]).all()))
+        if hit is not None:
             if progress:
                 progress(len(strings))
-            return np.load(cache)
+            return hit[0]["vectors"]
         torch = self.torch
         encs = self.tok.encode_batch([s.strip() for s in strings])
         lengths = np.array([len(e.ids) for e in encs])
@@ -135,5 +137,5 @@ class MiniLM:
                 out[sel] = v.numpy()
                 if progress:
                     progress(len(sel))
-        np.save(cache, out)
+        cache.put(key, {"vectors": out})
         return out

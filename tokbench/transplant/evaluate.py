@@ -46,8 +46,15 @@ def load_model(model_dir: str | Path):
 
     from tokbench.tokenizer import load_tokenizer
 
+    from tokbench.errors import InputNotFoundError
+
+    folder = Path(model_dir)
+    if not folder.is_dir() or not any(folder.glob("*.safetensors")):
+        raise InputNotFoundError(f"{model_dir} is not a model folder with .safetensors weights (pickled .bin weights are never loaded)")
     transformers.utils.logging.disable_progress_bar()
-    model = transformers.AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
+    # safetensors only: a pytorch_model.bin would go through torch.load (pickle), i.e. run a stranger's code.
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, use_safetensors=True,
+                                                              trust_remote_code=False).eval()
     return model, load_tokenizer(model_dir)
 
 

@@ -308,7 +308,8 @@ def mean_hidden_state(ckpt: Checkpoint, old: Tokenizer, tied: bool, text: str = 
         config["tie_word_embeddings"] = tied
         save_checkpoint(ckpt, tmp, {}, config)
         transformers.utils.logging.disable_progress_bar()
-        model = transformers.AutoModelForCausalLM.from_pretrained(str(tmp), dtype=torch.float32).eval()
+        model = transformers.AutoModelForCausalLM.from_pretrained(str(tmp), dtype=torch.float32, use_safetensors=True,
+                                                                  trust_remote_code=False).eval()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     enc = old.encode_batch(["\n".join(texts)], spans=False)
