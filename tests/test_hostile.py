@@ -258,3 +258,17 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     assert p.returncode == 143, err
     assert "Traceback" not in err and "terminated" in err
     assert list(tmp_path.iterdir()) == []
+
+
+# --- 5. messages print paths verbatim -------------------------------------------------------------------------
+def test_paths_and_hints_are_printed_verbatim(tmp_path, capsys):
+    d = tmp_path / "a[" / "]b"
+    d.mkdir(parents=True)
+    missing = d / "notes [v2].txt"
+    msg = one_error_line(runner.invoke(app, ["train", "bpe", "-c", str(missing), "-o", str(tmp_path / "o")]))
+    assert str(missing) in msg
+    from tokbench.cli.common import fail
+
+    fail("this needs torch; install it with: pip install 'tokbench[model]' [/] [bold]x[/]")
+    err = capsys.readouterr().err
+    assert "pip install 'tokbench[model]' [/] [bold]x[/]" in err

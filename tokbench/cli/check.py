@@ -104,7 +104,7 @@ def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> 
     if rows:
         console.print(rich_table(rows, title=f"{tok.name}: corpus metrics"))
     for w in roundtrip_warnings(data):
-        err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", soft_wrap=True)
     console.print(
         f"{verb} baseline [bold]{path}[/]: vocabulary {data['vocab']['size']:,}, "
         f"{len(data['behaviour']['probes'])} probes (fingerprint {data['behaviour']['sha256'][:12]}), "

@@ -140,7 +140,10 @@ def rich_table(rows: Sequence[dict[str, Any]], title: str | None = None, columns
                floatfmt: str = "{:.3f}") -> Table:
     """A rich Table from a list of dicts (columns in first-seen order)."""
     cols = list(columns) if columns else list(dict.fromkeys(k for r in rows for k in r))
-    table = Table(title=title, show_lines=False, header_style="bold")
+    from rich.markup import escape
+
+    # Titles carry names and paths ('notes [v2].txt'): shown verbatim, never read as markup.
+    table = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
     for c in cols:
         table.add_column(str(c), justify="right" if rows and isinstance(rows[0].get(c), (int, float)) else "left")
     for r in rows:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import contextlib
 import json
 import time
@@ -50,8 +52,8 @@ def demo_cmd(
             yield lambda n=1: progress.advance(task, n)
             progress.update(task, completed=total or 1, total=total or 1)
 
-        run_demo(DemoConfig(quick=quick), tmp, log=lambda s: console.print(f"[dim]·[/] {s}"), progress=stage)
-    console.print(f"[bold green]demo finished[/] in {time.perf_counter() - started:.0f} s: report at [bold]{out / 'report.md'}[/]")
+        run_demo(DemoConfig(quick=quick), tmp, log=lambda s: console.print(f"[dim]·[/] {escape(str(s))}"), progress=stage)
+    console.print(f"[bold green]demo finished[/] in {time.perf_counter() - started:.0f} s: report at [bold]{escape(str(out / 'report.md'))}[/]")
 
 
 def register(app: typer.Typer) -> None:

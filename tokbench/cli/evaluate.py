@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import shlex
 import sys
 import time
@@ -98,8 +100,8 @@ def evaluate_cmd(
         if res.failures:
             console.print(rich_table(res.failures, title="Failed to load"))
     for w in res.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
-        console.print(f"[green]report:[/] {out / 'report.md'}  (encodings from cache: {res.cache['hits']}, encoded: {res.cache['misses']})")
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", soft_wrap=True)
+        console.print(f"[green]report:[/] {escape(str(out / 'report.md'))}  (encodings from cache: {res.cache['hits']}, encoded: {res.cache['misses']})")
     if res.failures:
         names = ", ".join(f["tokenizer"] for f in res.failures)
         raise fail(f"{len(res.failures)} tokenizer(s) failed to load ({names}); the others were evaluated, see {out / 'report.md'}", 1)

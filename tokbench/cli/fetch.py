@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from typing import List, Optional
 
 import typer
@@ -47,7 +49,7 @@ def fetch_cmd(
         if not as_json:
             colour = {"failed": "red", "fetched": "green"}.get(row["status"], "dim")
             detail = f"  ({row['detail']})" if row["detail"] else ""
-            err_console.print(f"{row['name']:12s} [{colour}]{row['status']:9s}[/] {row['path']}{detail}", soft_wrap=True)
+            err_console.print(f"{row['name']:12s} [{colour}]{row['status']:9s}[/] {escape(str(row['path']))}{escape(str(detail))}", soft_wrap=True)
 
     refs = [n for n in wanted if n in REFERENCES]
     fetch_references(refs, force=force, on_result=lambda r: show(
@@ -83,7 +85,7 @@ def cache_list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSO
                     "parts": [{"name": p.name, "path": str(p.path), "bytes": p.bytes, "files": p.files,
                                "tokbench": p.ours, "holds": p.what} for p in parts]})
         return
-    console.print(f"cache: [bold]{cache_root()}[/] ({human_bytes(sum(p.bytes for p in parts))})", soft_wrap=True)
+    console.print(f"cache: [bold]{escape(str(cache_root()))}[/] ({human_bytes(sum(p.bytes for p in parts))})", soft_wrap=True)
     if parts:
         console.print(rich_table([{"part": p.name, "size": human_bytes(p.bytes), "files": p.files,
                                    "tokbench's": "yes" if p.ours else "no", "holds": p.what} for p in parts]))
@@ -112,7 +114,7 @@ def cache_clear_cmd(
         return
     console.print(f"freed {human_bytes(freed)}: {', '.join(p.name for p in deleted) or 'nothing'}", soft_wrap=True)
     for p in kept:
-        console.print(f"[yellow]left alone[/] {p.path} (not made by tokbench)", soft_wrap=True)
+        console.print(f"[yellow]left alone[/] {escape(str(p.path))} (not made by tokbench)", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

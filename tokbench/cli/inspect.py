@@ -44,7 +44,7 @@ def inspect_cmd(
         return
     console.print(rich_table([{"property": k, "value": str(v)} for k, v in summary.items()], title=f"tokenizer {tok.name}"))
     shown = ", ".join(f"{s}={i}" for s, i in specials[:12]) + (f" … (+{len(specials) - 12})" if len(specials) > 12 else "")
-    console.print(f"special tokens ({len(specials)}): {shown or 'none'}")
+    console.print(f"special tokens ({len(specials)}): {shown or 'none'}", markup=False)
     seg = Text()
     prev_end = -1
     for k, (piece, s, e) in enumerate(zip(pieces, enc.starts.tolist(), enc.ends.tolist())):

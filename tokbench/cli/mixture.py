@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -91,7 +93,7 @@ def run_cmd(
         f"objective {s['objective']:.6g}, gap {s['gap']:.2g}" + ("" if s["converged"] else " [yellow](stopped before convergence)[/]")
     )
     if out_dir is not None:
-        console.print(f"[green]report:[/] {out_dir / 'report.md'}")
+        console.print(f"[green]report:[/] {escape(str(out_dir / 'report.md'))}")
 
 
 @app.command("simulate")
@@ -138,7 +140,7 @@ def simulate_cmd(
     console.print(rich_table(sim.trial_rows(), title=f"Trials (n={n}, log10 MSE)", floatfmt="{:.2f}"))
     console.print(rich_table(sim.summary_rows(), title="log10 MSE, mean ± std over trials (paper, 100 trials: see README)", floatfmt="{:.2f}"))
     if out is not None:
-        console.print(f"[green]report:[/] {out / 'report.md'}")
+        console.print(f"[green]report:[/] {escape(str(out / 'report.md'))}")
 
 
 def register(root: typer.Typer) -> None:

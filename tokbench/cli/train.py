@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -108,7 +110,7 @@ def train_cmd(
         i = result.info
         console.print(f"stage 1: {i['stage1_merges']:,} merges (transition vocabulary {i['transition_vocab']:,}); "
                       f"stage 2: {i['stage2_merges']:,} superword merges over {i['stage2_pretokens']:,} distinct pre-tokens")
-    console.print(f"load it with: tokenizers.Tokenizer.from_file('{out}/tokenizer.json') or AutoTokenizer.from_pretrained('{out}')")
+    console.print(escape(f"load it with: tokenizers.Tokenizer.from_file('{out}/tokenizer.json') or AutoTokenizer.from_pretrained('{out}')"))
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,7 +70,7 @@ def run(
     counts = man["counts"]
     result = {"manifest": man}
     if not as_json:
-        console.print(f"[bold]{out}[/]: {counts['shared']:,} shared, {counts['new']:,} new ({method}), "
+        console.print(f"[bold]{escape(str(out))}[/]: {counts['shared']:,} shared, {counts['new']:,} new ({method}), "
                       f"{counts['special_matched']} specials matched by role/string, {counts['special_unmatched']} unmatched specials; "
                       f"{'tied' if man['tied'] else 'untied'} head; {man['wall_time_s']:.1f} s")
     if src is not None:
