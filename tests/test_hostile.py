@@ -233,7 +233,7 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
         "import sys, time\n"
         "from tokbench.cli.common import install_signal_handlers\n"
         "from tokbench.cli.main import app\n"
-        "import tokbench.train.api as api\n"
+        "import importlib; api = importlib.import_module('tokbench.train.api')\n"
         "real = api.TrainResult.save\n"
         "def slow(self, out, force=False, started=None):\n"
         "    from tokbench.files import atomic_dir\n"
