@@ -12,6 +12,7 @@ from tests.test_check import PARALLEL, _variant_add_token, _variant_normaliser, 
 from tests.test_cli_foundation import assert_clean_error
 from tests.tokenizer_builders import train_bytelevel_bpe
 from tokbench.cli.main import app
+from tokbench.cli.progress import PLAIN_PREFIX
 
 runner = CliRunner()
 
@@ -53,7 +54,7 @@ def test_regression_exit_1_one_line_per_failure(files, tmp_path):
     report = json.loads(r.stdout)  # with --json - stdout carries the JSON report only
     assert report["passed"] is False
     assert 'normaliser changed: none -> {"type":"Lowercase"}' in {x["message"] for x in report["results"]}
-    err = [l for l in r.stderr.splitlines() if l.strip()]
+    err = [l for l in r.stderr.splitlines() if l.strip() and not l.startswith(PLAIN_PREFIX)]
     assert len(err) == 1 and err[0].startswith("error:") and "checks failed against" in err[0] and "--write-baseline" in err[0]
     assert "Traceback" not in r.output
     assert int(ET.parse(junit).getroot().find("testsuite").get("failures")) > 0

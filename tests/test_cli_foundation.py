@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from tests.tokenizer_builders import build_hf_bpe
 from tokbench import __version__
 from tokbench.cli.main import app
+from tokbench.cli.progress import PLAIN_PREFIX
 
 runner = CliRunner()
 
@@ -26,7 +27,8 @@ def assert_clean_error(result, needle: str, code: int = 2):
     assert result.exit_code == code, result.output
     text = _err_line(result)
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
-    lines = [l for l in text.splitlines() if l.strip()]
+    # Progress lines (stderr is not a terminal here) may come before the error; nothing else may.
+    lines = [l for l in text.splitlines() if l.strip() and not l.startswith(PLAIN_PREFIX)]
     assert len(lines) == 1, f"expected one line, got: {text!r}"
     assert lines[0].startswith("error:"), lines[0]
     assert needle.lower() in lines[0].lower(), lines[0]

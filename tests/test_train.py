@@ -289,7 +289,7 @@ def test_cli_trains_superbpe_and_reports_json(text_file, tmp_path):
     out = tmp_path / "sup"
     res = cli("superbpe", "--corpus", text_file, "-v", 400, "--transition", 320, "--min-frequency", 1, "-o", out, "--json")
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = json.loads(res.stdout)
     assert data["kind"] == "superbpe" and data["info"]["transition_vocab"] == 320
     assert data["parameters"]["vocab_size"] == 400 and data["inputs"][0]["bytes_used"] > 0
     assert set(data["stages_s"]) >= {"stage1", "stage2_merge"}
@@ -302,7 +302,7 @@ def test_cli_weighted_mixture(tmp_path, text_file):
     out = tmp_path / "mix"
     res = cli("bpe", "-c", f"{text_file}=0.75", "-c", f"{other}=0.25", "-v", 400, "--max-bytes", "4KB", "-o", out, "--json")
     assert res.exit_code == 0, res.output
-    used = [u["bytes_used"] for u in json.loads(res.output)["inputs"]]
+    used = [u["bytes_used"] for u in json.loads(res.stdout)["inputs"]]
     assert 2900 <= used[0] <= 3100 and 950 <= used[1] <= 1100
 
 

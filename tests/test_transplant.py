@@ -423,9 +423,12 @@ def test_bits_per_byte_matches_manual_loss(tiny):
 
 # --- CLI ----------------------------------------------------------------------------------------------------
 def _one_error_line(res):
+    from tokbench.cli.progress import PLAIN_PREFIX
+
     assert res.exit_code == 2, res.output
-    text = res.output.strip()
-    assert text.startswith("error:") and "Traceback" not in text
+    # progress lines (stderr is not a terminal here) may come before the error; nothing else may
+    text = "\n".join(l for l in res.output.strip().splitlines() if not l.startswith(PLAIN_PREFIX))
+    assert text.startswith("error:") and "\n" not in text and "Traceback" not in text
     return text
 
 

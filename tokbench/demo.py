@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from tokbench.progress import Progress, no_progress
 from tokbench.report import markdown_table
 
 Log = Callable[[str], None]
@@ -76,7 +77,7 @@ def _category(spec: str) -> str:
     return spec.split(":", 1)[1].split("@", 1)[0]
 
 
-def run_demo(config: DemoConfig, out: Path, *, log: Log = lambda s: None, progress=None) -> DemoResult:
+def run_demo(config: DemoConfig, out: Path, *, log: Log = lambda s: None, progress: Progress = no_progress) -> DemoResult:
     """Run every step into the (existing, empty) folder ``out`` and write ``report.md``."""
     from tokbench.corpora import load_source
     from tokbench.files import write_json_atomic, write_text_atomic
@@ -89,10 +90,10 @@ def run_demo(config: DemoConfig, out: Path, *, log: Log = lambda s: None, progre
     weights = [w for _, w in cfg.mixture]
 
     trained = _train(cfg, sources, weights, out / "tokenizers", res, log, progress)
-    evaluated = _evaluate(cfg, trained, out / "evaluate", res, log)
-    _mixture(cfg, trained["bpe"], out / "mixture", res, log)
-    _check(cfg, trained, out / "check", res, log)
-    _transplant(cfg, trained["bpe"], out / "transplant", res, log)
+    evaluated = _evaluate(cfg, trained, out / "evaluate", res, log, progress)
+    _mixture(cfg, trained["bpe"], out / "mixture", res, log, progress)
+    _check(cfg, trained, out / "check", res, log, progress)
+    _transplant(cfg, trained["bpe"], out / "transplant", res, log, progress)
 
     header = [
         "# tokbench demo",
@@ -113,7 +114,7 @@ def run_demo(config: DemoConfig, out: Path, *, log: Log = lambda s: None, progre
 
 # --- 1. train ---------------------------------------------------------------------------------------
 
-def _train(cfg: DemoConfig, sources, weights, out: Path, res: DemoResult, log: Log, progress) -> dict[str, Path]:
+def _train(cfg: DemoConfig, sources, weights, out: Path, res: DemoResult, log: Log, progress: Progress) -> dict[str, Path]:
     from tokbench.tokenizer import load_tokenizer
     from tokbench.train import TrainConfig, train
 
@@ -164,7 +165,7 @@ def _train_note(kind: str, info: dict, cfg: DemoConfig) -> str:
 
 # --- 2. evaluate ------------------------------------------------------------------------------------
 
-def _evaluate(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult, log: Log) -> dict:
+def _evaluate(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult, log: Log, progress: Progress) -> dict:
     from tokbench.metrics import EvalConfig, evaluate
     from tokbench.metrics.report import write_report
     from tokbench.provenance import run_manifest
@@ -177,7 +178,7 @@ def _evaluate(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoRes
     metrics = ("compression", "fertility", "premium", "coverage")
     ec = EvalConfig(metrics=metrics, corpora=cfg.eval_corpora, max_bytes=cfg.eval_bytes)
     log(f"evaluating {len(toks)} tokenizers ({', '.join(metrics)})")
-    results = evaluate(toks, ec)
+    results = evaluate(toks, ec, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     write_report(results, out, run_manifest("evaluate", asdict(ec), results.inputs))
     res.timings["evaluate"] = round(time.perf_counter() - t0, 2)
@@ -207,7 +208,7 @@ def _evaluate(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoRes
 
 # --- 3. infer the mixture ---------------------------------------------------------------------------
 
-def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Log) -> None:
+def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Log, progress: Progress) -> None:
     from tokbench.mixture.config import MixtureConfig
     from tokbench.mixture.infer import infer_mixture, load_categories
     from tokbench.report import bar_chart, write_table
@@ -216,12 +217,13 @@ def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Lo
     t0 = time.perf_counter()
     pairs = [(_category(spec), spec.replace("@train", "@dev")) for spec, _ in cfg.mixture]
     log(f"inferring the mixture of tokbench-bpe over {len(pairs)} categories")
-    categories = load_categories(pairs, sample_bytes=cfg.mixture_sample_bytes)
+    with progress("reading categories", len(pairs)) as advance:
+        categories = load_categories(pairs, sample_bytes=cfg.mixture_sample_bytes, advance=advance)
     tok = load_tokenizer(bpe_dir, name="tokbench-bpe")
     # Stop on a round count and a gap, never on wall time, so the committed report is reproducible.
     mc = MixtureConfig(merges=cfg.mixture_merges, sample_bytes=cfg.mixture_sample_bytes, time_limit=None,
                        max_rounds=cfg.mixture_max_rounds, gap=cfg.mixture_gap)
-    found = infer_mixture(tok, categories, mc)
+    found = infer_mixture(tok, categories, mc, progress=progress)
     truth_bytes = res.facts.get("true_mixture", {})
     total = sum(truth_bytes.values()) or 1
     rows = []
@@ -266,7 +268,7 @@ def _paired_bars(path: Path, labels: Sequence[str], series: dict[str, Sequence[f
 
 # --- 4. check ---------------------------------------------------------------------------------------
 
-def _check(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult, log: Log) -> None:
+def _check(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult, log: Log, progress: Progress) -> None:
     from tokbench.check import CheckConfig, build_baseline, run_check, write_baseline, write_junit
     from tokbench.tokenizer import load_tokenizer
 
@@ -274,11 +276,14 @@ def _check(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult
     bpe = load_tokenizer(trained["bpe"], name="tokbench-bpe")
     baseline = out / "tokbench-bpe.baseline.json"
     log("writing a regression baseline for tokbench-bpe and checking it")
-    write_baseline(baseline, build_baseline(bpe, CheckConfig()))
-    same = run_check(bpe, baseline)
+    with progress("measuring tokbench-bpe", None) as advance:
+        write_baseline(baseline, build_baseline(bpe, CheckConfig(), advance))
+    with progress("checking tokbench-bpe", None) as advance:
+        same = run_check(bpe, baseline, advance=advance)
     write_junit(out / "tokbench-bpe.junit.xml", same)
     other = load_tokenizer(trained["superbpe"], name="tokbench-superbpe")
-    changed = run_check(other, baseline)
+    with progress("checking tokbench-superbpe", None) as advance:
+        changed = run_check(other, baseline, advance=advance)
     res.timings["check"] = round(time.perf_counter() - t0, 2)
     counts = same.counts()
     lines = [f"- `{r.category}` {r.name}: {r.message}" for r in changed.failures[:8]]
@@ -298,7 +303,7 @@ def _check(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult
 
 # --- 5. transplant (optional) -------------------------------------------------------------------------
 
-def _transplant(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Log) -> None:
+def _transplant(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Log, progress: Progress) -> None:
     """SmolLM2-135M onto the demo's BPE by OMP and by the mean baseline, bits per byte side by side.
 
     Only runs when torch/transformers (the `model` extra) and the SmolLM2 package are installed: the demo
@@ -336,12 +341,12 @@ def _transplant(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log:
     work = Path(tempfile.mkdtemp(prefix="tokbench-demo-transplant-"))
     rows = []
     try:
-        export_hf(gguf, work / "original")
+        export_hf(gguf, work / "original", progress=progress)
         base = evaluate_dir(work / "original", texts)
         rows.append({"model": "SmolLM2-135M (original tokenizer)", "method": "-", "bits_per_byte": base.bits_per_byte,
                      "tokens": base.tokens})
         for method in cfg.transplant_methods:
-            manifest = transplant(gguf, bpe_dir, work / method, TransplantConfig(method=method))
+            manifest = transplant(gguf, bpe_dir, work / method, TransplantConfig(method=method), progress=progress)
             m = evaluate_dir(work / method, texts)
             counts = manifest.get("counts", {})
             rows.append({"model": "SmolLM2-135M on tokbench-bpe", "method": method, "bits_per_byte": m.bits_per_byte,

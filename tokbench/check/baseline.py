@@ -32,10 +32,9 @@ from tokbench.check.pipeline import merges_hash, pipeline_summary, stored_merges
 from tokbench.check.probes import ADVERSARIAL, GOLDEN, PROBE_SET
 from tokbench.errors import ConfigError, CorpusError, CorruptFileError, InputNotFoundError
 from tokbench.files import write_text_atomic
+from tokbench.progress import Advance
 from tokbench.provenance import package_versions
 from tokbench.tokenizer.base import Tokenizer
-
-Advance = Callable[[int], None]
 
 
 def _round(x: float | None) -> float | None:

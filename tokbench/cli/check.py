@@ -87,14 +87,14 @@ def _load(spec: str):
 # --- write ----------------------------------------------------------------------------------------
 def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> None:
     from tokbench.check.baseline import build_baseline, expand_corpora, roundtrip_warnings, write_baseline
-    from tokbench.cli.progress import progress_bar, stage
+    from tokbench.cli.progress import cli_progress
 
     if path.exists() and path.is_dir():
         raise ConfigError(f"--write-baseline '{path}' is a folder; give a file name such as {path}/baseline.json")
     tok = _load(spec)
     started = time.perf_counter()
     sources = expand_corpora(config.corpora, config.max_bytes)
-    with progress_bar() as p, stage(p, f"measuring {tok.name}", len(sources)) as advance:
+    with cli_progress() as progress, progress(f"measuring {tok.name}", len(sources)) as advance:
         data = build_baseline(tok, config, advance, sources=sources)
     before = path.read_bytes() if path.exists() else None
     write_baseline(path, data)
@@ -135,12 +135,12 @@ def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_
 
     from tokbench.check import run_check, write_junit
     from tokbench.check.baseline import read_baseline
-    from tokbench.cli.progress import progress_bar, stage
+    from tokbench.cli.progress import cli_progress
 
     n_sources = len(read_baseline(path)["corpora"])  # validates the file before the tokenizer is loaded
     tok = _load(spec)
     started = time.perf_counter()
-    with progress_bar() as p, stage(p, f"checking {tok.name}", n_sources) as advance:
+    with cli_progress() as progress, progress(f"checking {tok.name}", n_sources) as advance:
         report = run_check(tok, path, config, advance)
     elapsed = time.perf_counter() - started
     quiet = json_out == "-"  # stdout carries the JSON report only

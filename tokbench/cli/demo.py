@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ def demo_cmd(
       [bold]tokbench demo --quick[/]
       [bold]tokbench demo --out /tmp/demo[/]
     """
-    from tokbench.cli.progress import progress_bar
+    from tokbench.cli.progress import cli_progress
     from tokbench.demo import DemoConfig, run_demo
     from tokbench.files import atomic_dir
 
@@ -45,14 +44,8 @@ def demo_cmd(
     # Re-running the demo refreshes its own earlier report; anything else needs --force.
     replace = force or (out.exists() and _is_demo_output(out))
     started = time.perf_counter()
-    with atomic_dir(out, force=replace) as tmp, progress_bar() as progress:
-        @contextlib.contextmanager
-        def stage(description: str, total: int | None = None):
-            task = progress.add_task(description, total=total)
-            yield lambda n=1: progress.advance(task, n)
-            progress.update(task, completed=total or 1, total=total or 1)
-
-        run_demo(DemoConfig(quick=quick), tmp, log=lambda s: console.print(f"[dim]·[/] {escape(str(s))}"), progress=stage)
+    with atomic_dir(out, force=replace) as tmp, cli_progress() as progress:
+        run_demo(DemoConfig(quick=quick), tmp, log=lambda s: console.print(f"[dim]·[/] {escape(str(s))}"), progress=progress)
     console.print(f"[bold green]demo finished[/] in {time.perf_counter() - started:.0f} s: report at [bold]{escape(str(out / 'report.md'))}[/]")
 
 

@@ -74,14 +74,10 @@ def evaluate_cmd(
         use_cache=not no_cache,
     )
     check_output_dir(out, force)
-    from tokbench.cli.progress import progress_bar
+    from tokbench.cli.progress import cli_progress
 
-    with progress_bar() as progress:
-        def stage(desc: str, total: int):
-            task = progress.add_task(desc, total=max(total, 1))
-            return lambda n=1: progress.advance(task, n)
-
-        res = evaluate(tokenizers, config, stage=stage)
+    with cli_progress() as progress:
+        res = evaluate(tokenizers, config, progress=progress)
 
     args = sys.argv[2:] if sys.argv[1:2] == ["evaluate"] else list(tokenizers)
     command_line = "tokbench evaluate " + " ".join(shlex.quote(portable_path(a)) for a in args)

@@ -23,15 +23,6 @@ app = new_app(
 )
 
 
-def _stage_factory(progress):
-    from tokbench.cli.progress import stage
-
-    def _stage(desc: str, total: int | None = None):
-        return stage(progress, desc, total)
-
-    return _stage
-
-
 @app.command("run")
 def run_cmd(
     tokenizer: str = typer.Argument(..., metavar="TOKENIZER", help="A BPE tokenizer: reference name (gpt2, cl100k, llama3 ...), tokenizer.json, .tiktoken, .model or a tokbench output folder."),
@@ -68,12 +59,12 @@ def run_cmd(
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name}")
     if out_dir is not None:
         check_output_dir(out_dir, force)
-    from tokbench.cli.progress import progress_bar, stage
+    from tokbench.cli.progress import cli_progress
 
-    with progress_bar() as progress:
-        with stage(progress, "reading categories", len(pairs)) as advance:
+    with cli_progress() as progress:
+        with progress("reading categories", len(pairs)) as advance:
             cats = load_categories(pairs, config.sample_bytes, advance=advance)
-        res = infer_mixture(tok, cats, config, stage=_stage_factory(progress))
+        res = infer_mixture(tok, cats, config, progress=progress)
 
     if out_dir is not None:
         params = {k: v for k, v in config.__dict__.items()}
@@ -125,10 +116,10 @@ def simulate_cmd(
                               train_bytes=parse_size(train_bytes) or _S.train_bytes)
     if out is not None:
         check_output_dir(out, force)
-    from tokbench.cli.progress import progress_bar, stage
+    from tokbench.cli.progress import cli_progress
 
-    with progress_bar() as progress:
-        with stage(progress, f"trials (n={n})", trials) as advance:
+    with cli_progress() as progress:
+        with progress(f"trials (n={n})", trials) as advance:
             sim = run_simulation(config, advance=advance)
     if out is not None:
         manifest = run_manifest("infer-mixture simulate", dict(config.__dict__), [], seed=seed, started=started)

@@ -79,7 +79,7 @@ def train_cmd(
     Example: [bold]tokbench train bpe --corpus libreoffice:en@train=0.6 --corpus code:python@train=0.4 -v 16000 -o runs/mix[/]
     """
     from tokbench.cli.common import console, parse_size, print_json, rich_table
-    from tokbench.cli.progress import progress_bar, stage
+    from tokbench.cli.progress import cli_progress
     from tokbench.files import check_output_dir
     from tokbench.train import train
 
@@ -95,8 +95,8 @@ def train_cmd(
     )
     check_output_dir(out, force)
     sources, weights = _load(list(corpus or [DEFAULT_CORPUS]))
-    with progress_bar() as bar:
-        result = train(cfg, sources, weights, progress=lambda desc, total: stage(bar, desc, total))
+    with cli_progress() as progress:
+        result = train(cfg, sources, weights, progress=progress)
     result.save(out, force, started)
     man = result.manifest(started)
     if as_json:

@@ -12,7 +12,6 @@ from typing import Optional
 import typer
 
 from tokbench.cli.common import console, new_app, print_json, rich_table
-from tokbench.cli.progress import progress_bar, stage
 from tokbench.transplant.config import AUX_SPACES, METHODS, TransplantConfig
 
 _D = TransplantConfig()
@@ -64,9 +63,11 @@ def run(
     validate(cfg)
     check_output_dir(out, force)
     src = _texts(eval_spec, parse_size(eval_bytes)) if eval_spec else None
-    with progress_bar() as p:
+    from tokbench.cli.progress import cli_progress
+
+    with cli_progress() as progress:
         man = transplant(model, tokenizer, out, cfg, donor=donor, old_tokenizer=old_tokenizer, force=force,
-                         stage=lambda d, n=None: stage(p, d, n))
+                         progress=progress)
     counts = man["counts"]
     result = {"manifest": man}
     if not as_json:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -32,14 +32,11 @@ from tokbench.metrics.lexicon import oracles_for
 from tokbench.metrics.premium import UNK_FLAG_THRESHOLD, align, premium_row
 from tokbench.metrics.purity import purity_row
 from tokbench.metrics.text import WORD_DEFINITION, TextArrays, is_spaced_language, text_arrays
+from tokbench.progress import Progress, no_progress
 from tokbench.tokenizer.base import Tokenizer
 from tokbench.tokenizer.load import as_tokenizer
 
 METRICS = ("compression", "fertility", "premium", "tr", "coverage")
-
-#: A progress hook: ``stage(description, total) -> advance(n)``.
-StageHook = Callable[[str, int], Callable[[int], None]]
-
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -243,7 +240,7 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
              sources: Sequence[TextSource | str] | None = None,
              premium_sources: Sequence[TextSource | str] | None = None,
              tr_sources: Sequence[TextSource | str] | None = None,
-             stage: StageHook | None = None) -> EvalResults:
+             progress: Progress = no_progress) -> EvalResults:
     """Measure ``tokenizers`` (objects or specs) with the metric families of ``config``.
 
     ``sources`` replaces ``config.corpora``, ``premium_sources`` ``config.premium_corpus`` (the languages
@@ -334,33 +331,30 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
             memo[src.sha256] = enc
             return enc
 
-        def advance_of(desc: str, total: int):
-            return stage(f"{tok.name}: {desc}", total) if stage else (lambda n=1: None)
-
         # --- compression / fertility / coverage on the main corpora --------------------------------
         if main_sources:
-            adv = advance_of("compression, fertility, coverage", len(main_sources))
             total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
             totals = {k: [0, 0, 0] for k in total_counts}
-            for src in main_sources:
-                enc = enc_of(src)
-                t = time.perf_counter()
-                ta = arrays(src)
-                counts = kernels.count_ids(enc.ids, V)
-                kind = "code" if src.kind == "code" else "natural"
-                total_counts[kind] += counts
-                totals[kind][0] += ta.n_bytes
-                totals[kind][1] += ta.n_chars
-                totals[kind][2] += enc.n_tokens
-                label = {"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
-                if "compression" in want:
-                    tables["compression"].append({**label, **compression_row(ta.n_bytes, ta.n_chars, enc.n_tokens, counts, V, config.renyi_power)})
-                if "fertility" in want:
-                    tables["fertility"].append({**label, **fertility_row(enc, ta, src.lang if src.kind != "code" else None)})
-                if "coverage" in want:
-                    tables["coverage"].append({**label, **coverage_row(enc, ta, counts, unk_mask, byte_only)})
-                timing["metrics_s"] += time.perf_counter() - t
-                adv(1)
+            with progress(f"{tok.name}: compression, fertility, coverage", len(main_sources)) as adv:
+                for src in main_sources:
+                    enc = enc_of(src)
+                    t = time.perf_counter()
+                    ta = arrays(src)
+                    counts = kernels.count_ids(enc.ids, V)
+                    kind = "code" if src.kind == "code" else "natural"
+                    total_counts[kind] += counts
+                    totals[kind][0] += ta.n_bytes
+                    totals[kind][1] += ta.n_chars
+                    totals[kind][2] += enc.n_tokens
+                    label = {"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
+                    if "compression" in want:
+                        tables["compression"].append({**label, **compression_row(ta.n_bytes, ta.n_chars, enc.n_tokens, counts, V, config.renyi_power)})
+                    if "fertility" in want:
+                        tables["fertility"].append({**label, **fertility_row(enc, ta, src.lang if src.kind != "code" else None)})
+                    if "coverage" in want:
+                        tables["coverage"].append({**label, **coverage_row(enc, ta, counts, unk_mask, byte_only)})
+                    timing["metrics_s"] += time.perf_counter() - t
+                    adv(1)
             t = time.perf_counter()
             for kind, c in total_counts.items():
                 b, ch, n = totals[kind]
@@ -382,20 +376,20 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
 
         # --- token premium --------------------------------------------------------------------------
         if premium_sources:
-            adv = advance_of(f"premium on {premium_ref.corpus}", len(premium_sources))
             ref_enc = enc_of(premium_ref)
             ref_tpd = ref_enc.tokens_per_doc()
-            for src in premium_sources:
-                enc = ref_enc if src is premium_ref else enc_of(src)
-                t = time.perf_counter()
-                r_pos, t_pos, identical = alignment(src)
-                unk_pd = kernels.count_masked_per_doc(enc.ids, enc.doc_offsets, unk_mask)
-                row = premium_row(ref_tpd, enc.tokens_per_doc(), unk_pd, r_pos, t_pos)
-                tables["premium"].append({"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang,
-                                          "reference": premium_ref.lang, **row, "dropped_identical": identical,
-                                          "unaligned": len(src) - len(t_pos) - identical})
-                timing["metrics_s"] += time.perf_counter() - t
-                adv(1)
+            with progress(f"{tok.name}: premium on {premium_ref.corpus}", len(premium_sources)) as adv:
+                for src in premium_sources:
+                    enc = ref_enc if src is premium_ref else enc_of(src)
+                    t = time.perf_counter()
+                    r_pos, t_pos, identical = alignment(src)
+                    unk_pd = kernels.count_masked_per_doc(enc.ids, enc.doc_offsets, unk_mask)
+                    row = premium_row(ref_tpd, enc.tokens_per_doc(), unk_pd, r_pos, t_pos)
+                    tables["premium"].append({"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang,
+                                              "reference": premium_ref.lang, **row, "dropped_identical": identical,
+                                              "unaligned": len(src) - len(t_pos) - identical})
+                    timing["metrics_s"] += time.perf_counter() - t
+                    adv(1)
 
         # --- %TR / %Pure ------------------------------------------------------------------------------
         if tr_sources:
@@ -405,9 +399,9 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
                 t = time.perf_counter()
                 counts = kernels.count_ids(enc.ids, V)
                 for oracle in list(oracles):
-                    adv = advance_of(f"%TR {src.lang} ({oracle.name})", int((counts > 0).sum()))
                     try:
-                        row = purity_row(counts, tb, oracle, adv)
+                        with progress(f"{tok.name}: %TR {src.lang} ({oracle.name})", int((counts > 0).sum())) as adv:
+                            row = purity_row(counts, tb, oracle, adv)
                     except TokbenchError as exc:
                         # One oracle's missing data (no apt-get, offline) must not sink the whole evaluation.
                         results.warnings.append(f"%TR oracle {oracle.name}:{oracle.lang} left out: {exc}")

@@ -81,7 +81,7 @@ class Oracle:
                 return got
         return {}
 
-    def judge(self, words: Iterable[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def judge(self, words: Iterable[str], advance: Callable[[int], None] | None = None) -> np.ndarray:
         """(len(words),) int8 flags per string, from the on-disk cache where known."""
         words = list(words)
         todo = sorted({w for w in words if w not in self._verdicts})
@@ -90,8 +90,8 @@ class Oracle:
             for i in range(0, len(todo), chunk):
                 part = todo[i : i + chunk]
                 self._verdicts.update(zip(part, self._judge(part)))
-                if progress:
-                    progress(len(part))
+                if advance:
+                    advance(len(part))
             if self._cache_path is not None:
                 from tokbench.verified_cache import best_effort
 

@@ -37,12 +37,12 @@ def token_forms(token_bytes: list[bytes | None], used: np.ndarray) -> tuple[np.n
 
 
 def purity_row(counts: np.ndarray, token_bytes: list[bytes | None], oracle: Oracle,
-               progress: Callable[[int], None] | None = None) -> dict:
+               advance: Callable[[int], None] | None = None) -> dict:
     """%TR / %Pure of one encoded text from its token ``counts`` (V,), judged by ``oracle``."""
     used = np.flatnonzero(counts)
     keep, forms = token_forms(token_bytes, used)
     kept = [f for f, k in zip(forms, keep) if k]
-    flags = oracle.judge(kept, progress)
+    flags = oracle.judge(kept, advance)
     occ = counts[used[keep]]
     # Type level: distinct strings (two ids may decode to the same string, e.g. 'the' and ' the').
     by_form = dict(zip(kept, flags.tolist()))

@@ -9,10 +9,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -22,15 +21,7 @@ from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
 from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
 from tokbench.mixture.paircount import count_all
 from tokbench.mixture.words import SymbolTable, boundary_safe_split, build_words, merge_list
-
-#: A progress hook: ``stage(description, total)`` is a context manager yielding ``advance(n)``.
-StageFn = Callable[[str, "int | None"], ContextManager[Callable[[int], None]]]
-
-
-@contextlib.contextmanager
-def _no_stage(description: str, total: int | None = None):
-    yield lambda n=1: None
-
+from tokbench.progress import Progress, no_progress
 
 @dataclass
 class Category:
@@ -174,9 +165,8 @@ class MixtureResult:
 
 
 def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = MixtureConfig(), *,
-                  stage: StageFn | None = None) -> MixtureResult:
+                  progress: Progress = no_progress) -> MixtureResult:
     """Proportions of ``categories`` in the training data of the BPE tokenizer ``tok``."""
-    stage = stage or _no_stage
     if len(categories) < 2:
         raise ConfigError(f"data-mixture inference needs at least 2 categories (got {len(categories)}); add --category NAME=SPEC")
     names = [c.name for c in categories]
@@ -217,13 +207,13 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
 
     t0 = time.perf_counter()
     words = []
-    with stage("pre-tokenizing", sum(len(c.texts) for c in categories)) as advance:
+    with progress("pre-tokenizing", sum(len(c.texts) for c in categories)) as advance:
         for c in categories:
             words.append(build_words(tok, c.texts, table, cut_markers=cut, advance=advance))
     timings["pretokenize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with stage("counting pairs", len(categories)) as advance:
+    with progress("counting pairs", len(categories)) as advance:
         trajectories, index = count_all(words, table.merges, len(table), advance=advance)
     timings["count_pairs"] = time.perf_counter() - t0
     for c, tr in zip(categories, trajectories):
@@ -234,7 +224,7 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     problem = Problem.build(trajectories, table.merges, index)
     # Skipped merges are replayed (they shape the counts of everything after them) but constrain nothing.
     problem.merge_pid[:skip] = -1
-    with stage("solving the LP (re-solves)", None) as advance:
+    with progress("solving the LP (re-solves)", None) as advance:
         lp = solve_lazy(problem, rows_per_step=config.rows_per_step, max_rounds=config.max_rounds,
                         tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit,
                         purge_after=config.purge_after, advance=advance)

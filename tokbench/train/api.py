@@ -15,9 +15,9 @@ from typing import Any, Sequence
 
 from tokbench.files import atomic_dir, check_output_dir, write_bytes_atomic, write_json_atomic, write_text_atomic
 from tokbench.train.config import TrainConfig
+from tokbench.progress import Progress, no_progress
 from tokbench.train.bpe import n_items
 from tokbench.train.mixture import MixedText, check_nonempty, mix_by_bytes
-from tokbench.train.progress import Progress, stage
 
 #: Special-token roles for tokenizer_config.json / special_tokens_map.json (transformers).
 ROLES: dict[str, tuple[str, ...]] = {
@@ -108,7 +108,7 @@ def mix(sources: Sequence, weights: Sequence[float] | None, config: TrainConfig)
 
 
 def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | None = None,
-          progress: Progress | None = None) -> TrainResult:
+          progress: Progress = no_progress) -> TrainResult:
     """Train ``config.kind`` on ``sources`` (TextSource-like) mixed by bytes with ``weights``."""
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -126,7 +126,7 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
         for k in ("stage1_s", "stage2_pretokenize_s", "stage2_merge_s"):
             stages[k.removesuffix("_s")] = info.pop(k)
     else:
-        with stage(progress, f"train {kind} ({config.vocab_size:,})", n_items(texts)) as adv:
+        with progress(f"train {kind} ({config.vocab_size:,})", n_items(texts)) as adv:
             if kind in ("bpe", "char-bpe"):
                 from tokbench.train.bpe import train_bytelevel_bpe
 
@@ -161,7 +161,7 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
 
 
 def train_to_dir(config: TrainConfig, sources: Sequence, out: str | Path, *, weights: Sequence[float] | None = None,
-                 force: bool = False, progress: Progress | None = None) -> TrainResult:
+                 force: bool = False, progress: Progress = no_progress) -> TrainResult:
     """Check ``out`` first (no work when it exists without ``force``), train, save atomically."""
     started = time.perf_counter()
     check_output_dir(out, force)

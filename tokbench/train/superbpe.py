@@ -32,7 +32,7 @@ from tokbench.tokenizer.bytelevel import byte_to_unicode, bytes_to_symbols, symb
 from tokbench.train.bpe import n_items, train_bytelevel_bpe
 from tokbench.train.config import TrainConfig
 from tokbench.train.pretokenizers import stage2_pretokenizer
-from tokbench.train.progress import Progress, stage
+from tokbench.progress import Progress, no_progress
 from tokbench.train.stage2_kernel import SEP, continue_bpe
 from tokbench.tokenizer.formats.hf import parse_merges
 
@@ -242,14 +242,14 @@ def replayed_words(texts: Iterable[str], stage1_spec: dict, recipe: str, vocab_b
     return sym, wcnt, n_words
 
 
-def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | None = None, replay: str = "tokenizers"):
+def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress = no_progress, replay: str = "tokenizers"):
     """Train SuperBPE; returns (``tokenizers.Tokenizer``, info dict with stage sizes and timings)."""
     from tokenizers import Tokenizer, models
 
     info: dict = {}
     t_vocab = cfg.transition_vocab()
     t0 = time.perf_counter()
-    with stage(progress, f"superbpe stage 1 (BPE to {t_vocab:,})", n_items(texts)) as adv:
+    with progress(f"superbpe stage 1 (BPE to {t_vocab:,})", n_items(texts)) as adv:
         stage1 = train_bytelevel_bpe(texts, t_vocab, pretokenizer=cfg.pretokenizer, special_tokens=cfg.specials,
                                      min_frequency=cfg.min_frequency, advance=adv)
     info["stage1_s"] = round(time.perf_counter() - t0, 3)
@@ -270,7 +270,7 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
     info.update({"transition_vocab": t_vocab, "stage1_vocab": V1, "stage1_merges": len(merges1)})
 
     t0 = time.perf_counter()
-    with stage(progress, "superbpe stage 2: pre-tokenize + replay stage 1", n_items(texts)) as adv:
+    with progress("superbpe stage 2: pre-tokenize + replay stage 1", n_items(texts)) as adv:
         if replay == "tokenizers":
             sym, wcnt, n_words = replayed_words(texts, spec, cfg.superbpe_recipe, vocab_bytes, adv,
                                                 max_pretokens=cfg.stage2_max_pretokens, facts=info)
@@ -287,7 +287,7 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress | 
 
     t0 = time.perf_counter()
     total = len(forced) + max(cfg.vocab_size - V1, 0)
-    with stage(progress, f"superbpe stage 2: merges to {cfg.vocab_size:,}", total) as adv:
+    with progress(f"superbpe stage 2: merges to {cfg.vocab_size:,}", total) as adv:
         new_merges, new_bytes = continue_bpe(sym, wcnt, vocab_bytes, forced, cfg.vocab_size,
                                              min_frequency=cfg.min_frequency, caps=cfg.caps,
                                              max_words=cfg.max_words, advance=adv)

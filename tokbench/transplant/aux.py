@@ -102,7 +102,7 @@ class MiniLM:
         self.tok.no_padding()
         self.tok.enable_truncation(64)
 
-    def embed(self, strings: list[str], batch: int = 512, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed(self, strings: list[str], batch: int = 512, advance: Callable[[int], None] | None = None) -> np.ndarray:
         """(B, 384) float32 unit vectors for ``strings`` (whitespace-stripped)."""
         from tokbench.verified_cache import ArrayCache
 
@@ -111,8 +111,8 @@ class MiniLM:
         hit = cache.get(key, lambda z, meta: z["vectors"].shape == (len(strings), self.dim) and z["vectors"].dtype == np.float32
                         and bool(np.isfinite(z["vectors"]).all()))
         if hit is not None:
-            if progress:
-                progress(len(strings))
+            if advance:
+                advance(len(strings))
             return hit[0]["vectors"]
         torch = self.torch
         encs = self.tok.encode_batch([s.strip() for s in strings])
@@ -135,7 +135,7 @@ class MiniLM:
                 v = (h * m).sum(1) / m.sum(1).clamp(min=1)
                 v = torch.nn.functional.normalize(v, dim=-1)
                 out[sel] = v.numpy()
-                if progress:
-                    progress(len(sel))
+                if advance:
+                    advance(len(sel))
         cache.put(key, {"vectors": out})
         return out

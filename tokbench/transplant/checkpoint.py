@@ -285,7 +285,7 @@ def load_hf_dir(path: Path) -> Checkpoint:
 
 
 def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], config: dict,
-                    progress: Callable[[int], None] | None = None) -> list[str]:
+                    advance: Callable[[int], None] | None = None) -> list[str]:
     """Write ``ckpt`` into folder ``out`` with ``replaced`` tensors swapped in (same shard layout).
 
     Tensors not in ``replaced`` are written from their original bytes. Returns the file names written.
@@ -304,8 +304,8 @@ def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], co
         for n in part:
             weight_map[n] = fname
             total += part[n].nbytes
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
     if len(shards) > 1:
         from tokbench.files import write_json_atomic
 

@@ -80,7 +80,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def top_k_similar(queries: np.ndarray, keys: np.ndarray, k: int, *, allowed: np.ndarray | None = None,
-                  block: int = 2048, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  block: int = 2048, advance: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cosine top-k: (B, k) indices into ``keys`` and (B, k) similarities, best first.
 
     ``allowed``: (V,) bool, keys that may be returned.
@@ -100,15 +100,15 @@ def top_k_similar(queries: np.ndarray, keys: np.ndarray, k: int, *, allowed: np.
         order = np.argsort(-ps, axis=1)
         idx[lo : lo + block] = np.take_along_axis(part, order, axis=1)
         sim[lo : lo + block] = np.take_along_axis(ps, order, axis=1)
-        if progress:
-            progress(s.shape[0])
+        if advance:
+            advance(s.shape[0])
     return idx, sim
 
 
 def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars: np.ndarray, token_chars: np.ndarray,
               phi_new: np.ndarray, phi_old: np.ndarray, *, tau: float = 0.3, w_global: float = 0.3, top_k: int = 3,
               threshold: float = 0.6, allowed: np.ndarray | None = None,
-              progress: Callable[[int], None] | None = None) -> np.ndarray:
+              advance: Callable[[int], None] | None = None) -> np.ndarray:
     """TokenAdapt hybrid estimate, (B, D).
 
     E:            (V, D) base rows.  flat/offsets: old pieces of each new token (ragged, P pieces).
@@ -132,7 +132,7 @@ def heuristic(E: np.ndarray, flat: np.ndarray, offsets: np.ndarray, piece_chars:
     local = segment_sum((w[:, None] * E[flat]).astype(np.float32), offsets).astype(np.float64)
     has_local = lengths > 0
 
-    gidx, gsim = top_k_similar(phi_new, phi_old, top_k, allowed=allowed, progress=progress)
+    gidx, gsim = top_k_similar(phi_new, phi_old, top_k, allowed=allowed, advance=advance)
     keep = gsim >= threshold
     logits = np.where(keep, gsim / tau, -np.inf).astype(np.float64)
     mx = logits.max(axis=1, keepdims=True)

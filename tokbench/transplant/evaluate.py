@@ -87,7 +87,7 @@ def window_setup(cfg, context: int) -> tuple[int, int]:
 
 
 def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024, batch_tokens: int = 2048,
-                  join: str | None = "\n", progress: Callable[[int], None] | None = None) -> BitsPerByte:
+                  join: str | None = "\n", advance: Callable[[int], None] | None = None) -> BitsPerByte:
     """Sum of per-token negative log-likelihoods (bits) over ``texts`` / their UTF-8 bytes.
 
     ``join``: documents are joined with this separator into one stream (its bytes count too), so short
@@ -130,13 +130,13 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024
             total_nats += float(nll.sum())
             n_tok += int(mask[:, 1:].sum())
             i += len(sel)
-            if progress:
-                progress(len(sel))
+            if advance:
+                advance(len(sel))
     bits = total_nats / math.log(2)
     return BitsPerByte(bits / n_bytes, bits / max(n_tok, 1), n_tok, n_bytes, len(texts), round(time.perf_counter() - t0, 2))
 
 
 def evaluate_dir(model_dir: str | Path, texts: Sequence[str], *, context: int = 1024, join: str | None = "\n",
-                 progress: Callable[[int], None] | None = None) -> BitsPerByte:
+                 advance: Callable[[int], None] | None = None) -> BitsPerByte:
     model, tok = load_model(model_dir)
-    return bits_per_byte(model, tok, texts, context=context, join=join, progress=progress)
+    return bits_per_byte(model, tok, texts, context=context, join=join, advance=advance)

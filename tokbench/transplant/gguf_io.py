@@ -51,7 +51,7 @@ def unpermute_rope(w: np.ndarray, n_head: int) -> np.ndarray:
     return w.reshape(n_head, half, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-def load_gguf(path: Path, progress=None) -> Checkpoint:
+def load_gguf(path: Path, advance=None) -> Checkpoint:
     """Dequantise a GGUF Llama-architecture model into float32 tensors with HF names and an HF config."""
     import gguf
 
@@ -88,8 +88,8 @@ def load_gguf(path: Path, progress=None) -> Checkpoint:
         elif name.endswith("k_proj.weight"):
             vals = unpermute_rope(vals, n_kv)
         tensors[name] = Tensor("F32", shape, np.ascontiguousarray(vals))
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
     if "model.embed_tokens.weight" not in tensors:
         raise CorruptFileError(f"{path}: the GGUF file has no token_embd.weight (input embeddings); is it a complete model?")
     vocab = tensors["model.embed_tokens.weight"].shape[0]

@@ -63,7 +63,7 @@ def _check_k(k: int, n: int) -> None:
 
 
 def batch_omp(targets: np.ndarray, candidates: np.ndarray, k: int, *, eps: float = 1e-8, block: int = 1024,
-              progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+              advance: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact batched OMP.
 
     targets: (B, D) float, candidates: (N, D) float, k <= N.
@@ -109,8 +109,8 @@ def batch_omp(targets: np.ndarray, candidates: np.ndarray, k: int, *, eps: float
         z = np.einsum("bdt,bd->bt", Q, t)
         coef_out[lo : lo + b] = _solve_upper(R, z)
         idx_out[lo : lo + b] = sel
-        if progress:
-            progress(b)
+        if advance:
+            advance(b)
     return idx_out, coef_out
 
 
@@ -212,7 +212,7 @@ def screen_candidates(targets: np.ndarray, candidates: np.ndarray, m: int, *, bl
 
 def batch_omp_screened(targets: np.ndarray, candidates: np.ndarray, k: int, m: int, *, refine: bool = True,
                        eps: float = 1e-8, block: int = 4096,
-                       progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                       advance: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """OMP restricted, per target, to a screened set of candidates (exact when ``m >= N``).
 
     Pass 1 keeps the ``m`` candidates most correlated with the target. With ``refine``, pass 2 computes
@@ -242,8 +242,8 @@ def batch_omp_screened(targets: np.ndarray, candidates: np.ndarray, k: int, m: i
             cand2 = np.concatenate([bi, extra], axis=1)
             cand2 = _dedupe_rows(cand2)
             _omp_kernel(t, A, cand2, k, eps, bi, bc)
-        if progress:
-            progress(t.shape[0])
+        if advance:
+            advance(t.shape[0])
     return idx, coef
 
 
@@ -286,7 +286,7 @@ def ridge_refit(targets: np.ndarray, candidates: np.ndarray, idx: np.ndarray, ri
 
 
 def omp(targets: np.ndarray, candidates: np.ndarray, k: int, max_candidates: int = 256,
-        progress: Callable[[int], None] | None = None, exact_budget: float = 2e11,
+        advance: Callable[[int], None] | None = None, exact_budget: float = 2e11,
         ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """OMP as the transplant uses it: exact when B*N*D*k is within ``exact_budget`` multiply-adds or
     ``max_candidates`` is 0, otherwise screened to ``max_candidates`` per target. With ``ridge > 0`` the
@@ -295,9 +295,9 @@ def omp(targets: np.ndarray, candidates: np.ndarray, k: int, max_candidates: int
     N = candidates.shape[0]
     _check_k(k, N)
     if max_candidates <= 0 or max_candidates >= N or float(B) * N * D * k <= exact_budget:
-        idx, coef = batch_omp(targets, candidates, k, progress=progress)
+        idx, coef = batch_omp(targets, candidates, k, advance=advance)
     else:
-        idx, coef = batch_omp_screened(targets, candidates, k, max_candidates, progress=progress)
+        idx, coef = batch_omp_screened(targets, candidates, k, max_candidates, advance=advance)
     if ridge > 0:
         coef = ridge_refit(targets, candidates, idx, ridge)
     return idx, coef

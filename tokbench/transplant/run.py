@@ -8,15 +8,14 @@ import shutil
 import tempfile
 import time
 import weakref
-from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, ContextManager
 
 import numpy as np
 
 from tokbench.errors import ConfigError, TokenizerError
 from tokbench.files import atomic_dir, check_output_dir, sha256_file, write_json_atomic
+from tokbench.progress import Progress, no_progress
 from tokbench.provenance import run_manifest
 from tokbench.tokenizer import load_tokenizer
 from tokbench.tokenizer.base import Tokenizer
@@ -29,15 +28,7 @@ from tokbench.transplant.config import AUX_SPACES, CALIBRATIONS, METHODS, PRIOR_
 from tokbench.transplant.omp import omp
 from tokbench.transplant.vocab import Alignment, align_vocabularies, special_roles
 
-#: A stage factory: stage(description, total) -> context manager yielding advance(n). The CLI passes
-#: tokbench.cli.progress.stage bound to a progress bar; the library default does nothing.
-StageFactory = Callable[[str, int | None], ContextManager[Callable[[int], None]]]
-
 MANIFEST_NAME = "tokbench_transplant.json"
-
-
-def _no_stage(desc: str, total: int | None = None):
-    return nullcontext(lambda n=1: None)
 
 
 def old_tokenizer_for(ckpt: Checkpoint, override: str | None = None) -> Tokenizer:
@@ -72,7 +63,7 @@ def _tokenizer_json_path(tok: Tokenizer) -> Path | None:
 def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: TransplantConfig, *,
                     donor: np.ndarray | None = None, phi_new_aux: np.ndarray | None = None,
                     phi_old_aux: np.ndarray | None = None, allowed_old: np.ndarray | None = None,
-                    prior: np.ndarray | None = None, stage: StageFactory = _no_stage) -> tuple[np.ndarray, dict]:
+                    prior: np.ndarray | None = None, progress: Progress = no_progress) -> tuple[np.ndarray, dict]:
     """The new (V_new, D) float32 matrix for one base matrix ``E`` (V_old, D), and facts about the run.
 
     donor:       (V_new', D') the donor model's matrix (rows by NEW id) for tokensurgeon-style OMP.
@@ -105,9 +96,9 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         info["space"] = space
     if m == "omp":
         t0 = time.perf_counter()
-        with stage(f"OMP k={cfg.k} over {len(al.anchor_new):,} anchors", B) as adv:
+        with progress(f"OMP k={cfg.k} over {len(al.anchor_new):,} anchors", B) as adv:
             idx, coef = omp(np.asarray(phi_new, np.float32), np.asarray(phi_old_anchor, np.float32), cfg.k,
-                            cfg.max_candidates, progress=adv, ridge=cfg.ridge_for(space))
+                            cfg.max_candidates, advance=adv, ridge=cfg.ridge_for(space))
         info["omp_seconds"] = round(time.perf_counter() - t0, 3)
         info["ridge"] = cfg.ridge_for(space)
         rows = est.apply_coefficients(E[al.anchor_old], idx, coef)
@@ -115,10 +106,10 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
         if donor is not None:
             raise ConfigError("--method heuristic works in an auxiliary space (--aux), not with --donor; use --method omp with a donor")
         phi_old_all = phi_old_aux if phi_new_aux is not None else E
-        with stage("TokenAdapt heuristic", B) as adv:
+        with progress("TokenAdapt heuristic", B) as adv:
             rows = est.heuristic(E, pieces.flat, pieces.offsets, pieces.piece_chars, pieces.token_chars,
                                  phi_new, phi_old_all, tau=cfg.tau, w_global=cfg.w_global, top_k=cfg.top_k, threshold=cfg.threshold,
-                                 allowed=allowed_old, progress=adv)
+                                 allowed=allowed_old, advance=adv)
     elif m == "fvt":
         rows = est.fvt(E, pieces.flat, pieces.offsets)
     elif m == "mean":
@@ -168,7 +159,7 @@ def validate(cfg: TransplantConfig) -> None:
 
 def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: TransplantConfig = TransplantConfig(), *,
                donor: str | Path | None = None, old_tokenizer: str | None = None, force: bool = False,
-               stage: StageFactory = _no_stage) -> dict:
+               progress: Progress = no_progress) -> dict:
     """Move ``model`` onto ``tokenizer`` and write an HF model folder at ``out``. Returns the manifest.
 
     >>> transplant("SmolLM2.gguf", "llama3", "runs/smol-llama3", TransplantConfig(method="omp"))  # doctest: +SKIP
@@ -176,7 +167,7 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
     started = time.perf_counter()
     validate(cfg)
     out = check_output_dir(out, force)
-    with stage("loading model", None):
+    with progress("loading model", None):
         ckpt = load_checkpoint(model)
     old = old_tokenizer_for(ckpt, old_tokenizer)
     new = tokenizer if isinstance(tokenizer, Tokenizer) else load_tokenizer(tokenizer)
@@ -196,7 +187,7 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
         raise ConfigError(f"--k {cfg.k} is larger than the {len(al.anchor_new)} shared anchor tokens; choose --k {len(al.anchor_new)} or less")
 
     new_bytes = new.token_bytes()
-    with stage("re-tokenizing new tokens with the old tokenizer", None):
+    with progress("re-tokenizing new tokens with the old tokenizer", None):
         pieces = old_pieces(old, [new_bytes[i] for i in al.new_ids], old_rows)
     old_specials = np.zeros(old_rows, dtype=bool)
     for i, b in enumerate(old.token_bytes()[:old_rows]):
@@ -219,25 +210,25 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
         mini = MiniLM()
         old_text = [b.decode("utf-8", "replace") if b is not None else "" for b in old.token_bytes()[:old_rows]]
         new_text = [new_bytes[i].decode("utf-8", "replace") for i in al.new_ids]
-        with stage("MiniLM: embedding old tokens", len(old_text)) as adv:
-            phi_old_aux = mini.embed(old_text, progress=adv)
-        with stage("MiniLM: embedding new tokens", len(new_text)) as adv:
-            phi_new_aux = mini.embed(new_text, progress=adv)
+        with progress("MiniLM: embedding old tokens", len(old_text)) as adv:
+            phi_old_aux = mini.embed(old_text, advance=adv)
+        with progress("MiniLM: embedding new tokens", len(new_text)) as adv:
+            phi_new_aux = mini.embed(new_text, advance=adv)
 
     hbar = None
     if cfg.calibrate == "prior" and al.new_ids.size:
-        with stage(f"prior direction: mean final hidden state over {PRIOR_TEXT}", None):
+        with progress(f"prior direction: mean final hidden state over {PRIOR_TEXT}", None):
             hbar = mean_hidden_state(ckpt, old, head_name is None)
     replaced: dict[str, Tensor] = {}
     facts: dict = {}
     new_in, facts["input_embeddings"] = estimate_matrix(E_in, al, pieces, cfg, donor=donor_in, phi_new_aux=phi_new_aux,
                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old,
-                                                        prior=hbar if head_name is None else None, stage=stage)
+                                                        prior=hbar if head_name is None else None, progress=progress)
     replaced[emb_name] = Tensor.from_float32(new_in, ckpt.tensors[emb_name].dtype)
     if head_name is not None:
         E_head = ckpt.tensors[head_name].to_float32()
         new_head, facts["output_head"] = estimate_matrix(E_head, al, pieces, cfg, donor=donor_head, phi_new_aux=phi_new_aux,
-                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old, prior=hbar, stage=stage)
+                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old, prior=hbar, progress=progress)
         replaced[head_name] = Tensor.from_float32(new_head, ckpt.tensors[head_name].dtype)
     else:
         for n in ("lm_head.weight",):
@@ -272,8 +263,8 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
                "roles": {r: {"new": n, "old": o} for r, (n, o) in al.roles.items()}},
     )
     with atomic_dir(out, force) as tmp:
-        with stage("writing safetensors", len(ckpt.shards)) as adv:
-            save_checkpoint(ckpt, tmp, replaced, config, progress=adv)
+        with progress("writing safetensors", len(ckpt.shards)) as adv:
+            save_checkpoint(ckpt, tmp, replaced, config, advance=adv)
         shutil.copyfile(new_json, tmp / "tokenizer.json")
         write_json_atomic(tmp / "tokenizer_config.json", tok_config)
         write_json_atomic(tmp / "special_tokens_map.json", {f"{r}_token": strings[n] for r, n in role_ids.items()})
@@ -324,12 +315,12 @@ def mean_hidden_state(ckpt: Checkpoint, old: Tokenizer, tied: bool, text: str = 
     return acc / max(n, 1)
 
 
-def export_hf(model: str | Path, out: str | Path, *, force: bool = False, stage: StageFactory = _no_stage) -> dict:
+def export_hf(model: str | Path, out: str | Path, *, force: bool = False, progress: Progress = no_progress) -> dict:
     """Write ``model`` (e.g. a GGUF file) as an HF folder with its own tokenizer: every row is copied."""
     ckpt = load_checkpoint(model)
     old = old_tokenizer_for(ckpt)
     del ckpt
-    return transplant(model, old, out, TransplantConfig(method="mean"), force=force, stage=stage)
+    return transplant(model, old, out, TransplantConfig(method="mean"), force=force, progress=progress)
 
 
 def _hashes(path: Path) -> dict:
