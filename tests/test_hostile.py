@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tokbench.cli.main import app
+from tokbench.cli.progress import PLAIN_PREFIX
 from tokbench.transplant.checkpoint import Tensor, write_safetensors
 
 runner = CliRunner()
@@ -31,7 +32,8 @@ def one_error_line(res, code: int = 2) -> str:
     out = res.output
     assert res.exit_code == code, (res.exit_code, out, res.exception)
     assert "Traceback" not in out, out
-    lines = [l for l in out.strip().splitlines() if l.strip()]
+    # progress lines (stderr is not a terminal here) may come before the error; nothing else may
+    lines = [l for l in out.strip().splitlines() if l.strip() and not l.startswith(PLAIN_PREFIX)]
     assert len(lines) == 1 and lines[0].startswith("error:"), out
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
     return lines[0]

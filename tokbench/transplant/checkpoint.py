@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from tokbench.errors import CorruptFileError, InputNotFoundError
+from tokbench.errors import CorruptFileError, InputNotFoundError, UnknownFormatError
 
 #: safetensors dtype -> (numpy storage dtype, bytes per element). bf16 is stored as uint16.
 DTYPES: dict[str, np.dtype] = {
