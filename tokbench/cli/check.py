@@ -86,6 +86,8 @@ def _load(spec: str):
 
 # --- write ----------------------------------------------------------------------------------------
 def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> None:
+    from rich.markup import escape
+
     from tokbench.check.baseline import build_baseline, expand_corpora, roundtrip_warnings, write_baseline
     from tokbench.cli.progress import cli_progress
 
