@@ -364,23 +364,25 @@ def _rank_factor_reference(new_id: int, decay: float, origin: int, floor: float)
 
 def test_row_scales_match_the_formula_on_random_ids():
     from tokbench.transplant.config import MIN_ROW_SCALE, RANK_ORIGIN
+    from tokbench.transplant.estimators import row_scales
 
     rng = np.random.default_rng(7)
     ids = np.concatenate([rng.integers(0, 300_000, 500), [0, RANK_ORIGIN - 2, RANK_ORIGIN - 1, RANK_ORIGIN]])
     for decay, scale in ((0.03, None), (0.1, 0.7), (0.0, 1.0), (0.5, 2.0)):
         cfg = TransplantConfig(rank_decay=decay, scale=scale)
-        got = cfg.row_scales(ids, "self")
+        got = row_scales(ids, cfg.row_scale(), cfg.decay_for("self"))
         want = [(scale or 1.0) * _rank_factor_reference(int(i), decay, RANK_ORIGIN, MIN_ROW_SCALE) for i in ids]
         np.testing.assert_allclose(got, want, rtol=1e-12)
-    f = TransplantConfig().row_scales(np.arange(200_000), "self")
+    f = row_scales(np.arange(200_000), 1.0, TransplantConfig().decay_for("self"))
     assert f[0] == 1.0 and np.all(np.diff(f) <= 0) and f[-1] < 0.9  # frequent merges whole, rare ones shrunk
-    assert np.all(TransplantConfig().row_scales(ids, "donor") == 1.0)
-    assert np.all(TransplantConfig(method="fvt").row_scales(ids) == 1.0)
+    assert np.all(row_scales(ids, 1.0, TransplantConfig().decay_for("donor")) == 1.0)
+    assert np.all(row_scales(ids, 1.0, TransplantConfig(method="fvt").decay_for()) == 1.0)
 
 
 def test_row_scales_multiply_only_estimated_rows(tiny, tmp_path, monkeypatch):
     from tokbench.tokenizer import load_tokenizer
     from tokbench.transplant import config
+    from tokbench.transplant.estimators import row_scales
     from tokbench.transplant.vocab import align_vocabularies
 
     al = align_vocabularies(load_tokenizer(tiny["untied"]), load_tokenizer(tiny["new_tok"]))
@@ -393,7 +395,7 @@ def test_row_scales_multiply_only_estimated_rows(tiny, tmp_path, monkeypatch):
     e1, e2 = m1["estimation"]["input_embeddings"], m2["estimation"]["output_head"]
     assert (e1["scale"], e1["rank_decay"], e1["row_scale_mean"]) == (1.0, 0.0, 1.0)
     assert (e2["scale"], e2["rank_decay"]) == (0.9, 0.2) and e2["row_scale_mean"] < 0.9
-    factors = shrunk.row_scales(al.new_ids, "self")
+    factors = row_scales(al.new_ids, shrunk.row_scale(), shrunk.decay_for("self"))
     assert factors.min() < factors.max() == 0.9
     a, b = _load(tmp_path / "s1"), _load(tmp_path / "sd")
     for head in (False, True):

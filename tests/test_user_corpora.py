@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.tokenizer_builders import build_hf_bpe
 from tokbench.cli.main import app
 from tokbench.corpora import load_sources
-from tokbench.corpora.parallel import load_parallel
+from tokbench.corpora.spec import load_parallel
 from tokbench.errors import CorpusError
 
 EN = ["The cat sleeps on the mat.", "Open the file menu.", "Save your work often.", "Close the window."]

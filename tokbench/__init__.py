@@ -12,7 +12,7 @@ TrainConfig``, ``from tokbench.check import run_check``, ``tokbench.corpora``, `
 import sys as _sys
 import types as _types
 
-__version__ = "0.1.0"
+from tokbench.version import __version__  # noqa: E402
 
 from tokbench.api import check, evaluate, infer_mixture, load_tokenizer, train, transplant  # noqa: E402
 

@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from tokbench import __version__
+from tokbench.version import __version__
 
 FORMAT_VERSION = 1
 

@@ -8,29 +8,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tokbench.check.baseline import build_baseline, read_baseline, remeasure, write_baseline
-from tokbench.check.compare import CheckReport, CheckResult, compare
 from tokbench.check.config import BASELINE_FORMAT_VERSION, METRICS, CheckConfig, Tolerance, parse_tolerance, parse_tolerances
-from tokbench.check.diff import diff_tokenizers
-from tokbench.check.junit import junit_xml, write_junit, write_report_json
-from tokbench.errors import CorruptFileError
+from tokbench.lazy import lazy_attributes
 
-
-def run_check(tok, baseline_path: str | Path, config: CheckConfig = CheckConfig(), advance=None) -> CheckReport:
-    """Re-measure ``tok`` as its baseline was measured and compare; never raises on a failed check
-    (look at ``report.passed``), only on bad input."""
-    baseline = read_baseline(baseline_path)
-    try:
-        current, errors = remeasure(tok, baseline, advance)
-        return compare(baseline, current, config=config, load_errors=errors, tokenizer=tok.name, baseline_path=str(baseline_path))
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        # A hand-edited or truncated baseline whose top level looks right but whose entries do not.
-        raise CorruptFileError(
-            f"baseline '{baseline_path}' is malformed ({type(exc).__name__}: {str(exc)[:80]}); rewrite it with --write-baseline"
-        ) from None
-
+# Measuring needs the metric kernels (Numba): loaded on first use, so the CLI reads the config without them.
+__getattr__, __dir__ = lazy_attributes(__name__, {
+    "build_baseline": "baseline", "read_baseline": "baseline", "remeasure": "baseline", "write_baseline": "baseline",
+    "CheckReport": "compare", "CheckResult": "compare", "compare": "compare", "diff_tokenizers": "diff",
+    "junit_xml": "junit", "write_junit": "junit", "write_report_json": "junit", "run_check": "run",
+})
 
 __all__ = [
     "BASELINE_FORMAT_VERSION", "METRICS", "CheckConfig", "CheckReport", "CheckResult", "Tolerance",

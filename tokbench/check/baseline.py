@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tokbench import __version__
+from tokbench.version import __version__
 from tokbench.check import measure as M
 from tokbench.check.config import BASELINE_FORMAT_VERSION, CheckConfig
 from tokbench.check.pipeline import merges_hash, pipeline_summary, stored_merges, vocab_hash

@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from tokbench.cli.common import console, err_console, fail, parse_size, print_json, rich_table
-from tokbench.metrics.evaluation import METRICS, EvalConfig
+from tokbench.metrics.config import METRICS, EvalConfig
 
 _D = EvalConfig()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tokbench import __version__
+from tokbench.version import __version__
 from tokbench.cli import check, corpora, demo, evaluate, fetch, inspect, mixture, train, transplant
 from tokbench.cli.common import console, new_app
 

@@ -36,7 +36,7 @@ def base_code(code: str) -> str:
 
 @lru_cache(maxsize=1)
 def _iso3_to_1() -> dict[str, str]:
-    from tokbench.corpora.spec import manifest
+    from tokbench.corpora.bundled import manifest
     from tokbench.errors import InputNotFoundError
 
     table: dict[str, str] = {}

@@ -25,25 +25,6 @@ FORMATS = ("a bundled parallel corpus (udhr, libreoffice@test), a folder with on
            "(FLORES-200: eng_Latn.dev, deu_Latn.dev), or a .tsv/.jsonl with one column per language")
 
 
-def load_parallel(spec: str, max_bytes: int | None = None) -> list[TextSource]:
-    """Every language of a parallel corpus spec, aligned by id (see the module docstring)."""
-    from tokbench.corpora.spec import load_sources, split_local
-
-    path, _, langs = split_local(spec.strip())
-    if path is not None and (path.is_dir() or path.name.endswith((".tsv", ".jsonl", ".jsonl.gz"))):
-        sources = read_parallel(path, langs, max_bytes, spec)
-    else:
-        if path is None and not spec.strip():
-            raise CorpusError(f"empty parallel corpus spec; give {FORMATS}")
-        sources = load_sources(spec, max_bytes)
-        if not sources[0].parallel:
-            raise CorpusError(f"'{spec}' is not parallel text; the token premium needs translations aligned by id: give {FORMATS}")
-    empty = [s.lang for s in sources if not s.texts]
-    if empty:
-        raise CorpusError(f"parallel corpus '{spec}' has no text in {', '.join(map(str, empty))}")
-    return sources
-
-
 def read_parallel(path: Path, langs: list[str] | None, max_bytes: int | None, spec: str) -> list[TextSource]:
     """A local folder, .tsv or .jsonl as one source per language."""
     if path.is_dir():
@@ -188,7 +169,7 @@ def _read_jsonl(path: Path, max_bytes: int | None) -> Columns:
 
 def pick_reference(sources: list[TextSource], lang: str, spec: str) -> TextSource:
     """The source in ``lang`` (any spelling: eng, en, eng_Latn); one clear error when there is none."""
-    from tokbench.corpora.spec import manifest, resolve_language
+    from tokbench.corpora.bundled import manifest, resolve_language
 
     corpus = sources[0].corpus
     if sources[0].corpus != "file" and corpus in _bundled_names(manifest):

@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from tokbench.corpora.bundled import _load_manifest, bundled_corpora, corpora_root, corpus_info, manifest, resolve_language  # noqa: F401 (re-exported)
 from tokbench.corpora.source import TextSource
 from tokbench.corpora.stream import CorpusStream, as_stream
 from tokbench.errors import CorpusError, CorruptFileError, InputNotFoundError
@@ -20,44 +21,6 @@ TEXT_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".json", ".parquet")
 LINE_SUFFIXES = (".txt", ".dev", ".devtest")
 #: parallel text in one file, one column per language (see tokbench.corpora.parallel)
 PARALLEL_SUFFIXES = (".tsv",)
-
-
-def corpora_root() -> Path:
-    """The bundled corpora: $TOKBENCH_CORPORA, else the copy installed with the package
-    (tokbench/bundled_corpora/, package data of a wheel or sdist install), else the checkout's corpora/
-    folder (a source checkout or an editable install)."""
-    env = os.environ.get("TOKBENCH_CORPORA")
-    if env:
-        return Path(env)
-    package = Path(__file__).resolve().parents[1]
-    installed = package / "bundled_corpora"
-    if (installed / "MANIFEST.json").is_file():
-        return installed
-    return package.parent / "corpora"
-
-
-@lru_cache(maxsize=4)
-def _load_manifest(path: str) -> dict:
-    p = Path(path)
-    if not p.exists():
-        raise InputNotFoundError(f"bundled corpora not found (no {p}); reinstall tokbench, or point TOKBENCH_CORPORA at a corpora folder")
-    return json.loads(p.read_text("utf-8"))
-
-
-def manifest() -> dict:
-    """corpora/MANIFEST.json as a dict."""
-    return _load_manifest(str(corpora_root() / "MANIFEST.json"))
-
-
-def bundled_corpora() -> list[str]:
-    return sorted(manifest()["corpora"])
-
-
-def corpus_info(name: str) -> dict:
-    corpora = manifest()["corpora"]
-    if name not in corpora:
-        raise CorpusError(f"unknown corpus '{name}'; bundled corpora are: {', '.join(sorted(corpora))} (see `tokbench corpora list`)")
-    return corpora[name]
 
 
 def parse_weighted(spec: str) -> tuple[str, float]:
@@ -73,33 +36,6 @@ def parse_weighted(spec: str) -> tuple[str, float]:
     if w <= 0:
         raise CorpusError(f"weight in '{spec}' must be positive")
     return m.group("spec"), w
-
-
-def resolve_language(corpus: str, lang: str) -> str:
-    """Map a user's language code to the corpus's own code.
-
-    Accepts the corpus code ('en-us', 'deu_1996'), ISO 639-1 ('en', 'de') and ISO 639-3 ('eng', 'deu');
-    when several corpus codes share one ISO code, the manifest's ``preferred`` one wins.
-    """
-    langs = corpus_info(corpus)["languages"]
-    key = lang.strip().lower().replace("_", "-")
-    for code in langs:
-        if code.lower().replace("_", "-") == key:
-            return code
-    base = key.split("-")[0]
-    matches = [
-        code
-        for code, info in langs.items()
-        if base in {(info.get("iso639_1") or "").lower(), (info.get("iso639_3") or "").lower()}
-        or base in {a.lower() for a in info.get("aliases", [])}
-    ]
-    if len(matches) > 1:
-        preferred = [c for c in matches if langs[c].get("preferred")]
-        matches = preferred or sorted(matches)[:1]
-    if not matches:
-        sample = ", ".join(sorted(langs)[:12]) + (" ..." if len(langs) > 12 else "")
-        raise CorpusError(f"language '{lang}' is not in corpus '{corpus}' (it has {len(langs)}: {sample}); see `tokbench corpora show {corpus}`")
-    return matches[0]
 
 
 def _open_bundled(corpus: str, lang: str, split: str | None, spec: str) -> CorpusStream:
@@ -412,3 +348,22 @@ def _check_nonempty(src: TextSource) -> TextSource:
     if not src.texts or src.n_bytes == 0:
         raise CorpusError(f"corpus '{src.spec}' is empty: it has no text to use")
     return src
+
+
+def load_parallel(spec: str, max_bytes: int | None = None) -> list[TextSource]:
+    """Every language of a parallel corpus spec, aligned by id (see the module docstring)."""
+    from tokbench.corpora.parallel import FORMATS, read_parallel
+
+    path, _, langs = split_local(spec.strip())
+    if path is not None and (path.is_dir() or path.name.endswith((".tsv", ".jsonl", ".jsonl.gz"))):
+        sources = read_parallel(path, langs, max_bytes, spec)
+    else:
+        if path is None and not spec.strip():
+            raise CorpusError(f"empty parallel corpus spec; give {FORMATS}")
+        sources = load_sources(spec, max_bytes)
+        if not sources[0].parallel:
+            raise CorpusError(f"'{spec}' is not parallel text; the token premium needs translations aligned by id: give {FORMATS}")
+    empty = [s.lang for s in sources if not s.texts]
+    if empty:
+        raise CorpusError(f"parallel corpus '{spec}' has no text in {', '.join(map(str, empty))}")
+    return sources

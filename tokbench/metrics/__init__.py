@@ -7,6 +7,10 @@ fallback, vocabulary utilisation and scripts). :mod:`kernels` holds the Numba co
 :mod:`reference` its slow twins; :func:`evaluate` runs everything over tokenizers and corpora.
 """
 
-from tokbench.metrics.evaluation import METRICS, EvalConfig, EvalResults, evaluate, parse_metrics
+from tokbench.lazy import lazy_attributes
+from tokbench.metrics.config import METRICS, EvalConfig, parse_metrics
+
+# The evaluation (and its Numba kernels) loads on first use: the CLI reads the config without it.
+__getattr__, __dir__ = lazy_attributes(__name__, {"EvalResults": "evaluation", "evaluate": "evaluation"})
 
 __all__ = ["METRICS", "EvalConfig", "EvalResults", "evaluate", "parse_metrics"]

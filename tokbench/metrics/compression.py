@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-RENYI_POWER = 2.5
+from tokbench.metrics.config import RENYI_POWER
 
 
 def renyi_efficiency(counts: np.ndarray, vocab_size: int, power: float = RENYI_POWER) -> float:

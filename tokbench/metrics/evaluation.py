@@ -22,58 +22,22 @@ import numpy as np
 from tokbench.tokenizer import cache as encoding_cache
 from tokbench.corpora import TextSource, load_sources
 from tokbench.corpora.langs import short_code
-from tokbench.corpora.parallel import load_parallel, pick_reference
+from tokbench.corpora.parallel import pick_reference
+from tokbench.corpora.spec import load_parallel
 from tokbench.errors import ConfigError, CorpusError, TokbenchError, TokenizerError
 from tokbench.metrics import kernels
-from tokbench.metrics.compression import RENYI_POWER, compression_row, renyi_efficiency
+from tokbench.metrics.compression import compression_row, renyi_efficiency
+from tokbench.metrics.config import METRICS, EvalConfig, parse_metrics
 from tokbench.metrics.coverage import coverage_row, flag_mask, script_shares, token_scripts
 from tokbench.metrics.fertility import fertility_row
 from tokbench.metrics.lexicon import oracles_for
-from tokbench.metrics.premium import UNK_FLAG_THRESHOLD, align, premium_row
+from tokbench.metrics.config import UNK_FLAG_THRESHOLD
+from tokbench.metrics.premium import align, premium_row
 from tokbench.metrics.purity import purity_row
 from tokbench.metrics.text import WORD_DEFINITION, TextArrays, is_spaced_language, text_arrays
 from tokbench.progress import Progress, no_progress
 from tokbench.tokenizer.base import Tokenizer
 from tokbench.tokenizer.load import as_tokenizer
-
-METRICS = ("compression", "fertility", "premium", "tr", "coverage")
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """Everything that decides an evaluation; the CLI's defaults come from here."""
-
-    metrics: tuple[str, ...] = METRICS
-    #: corpora for compression, fertility and coverage
-    corpora: tuple[str, ...] = ("libreoffice@test", "code@test")
-    #: parallel corpus for the token premium (all its languages against the reference language)
-    premium_corpus: str = "udhr"
-    reference_lang: str = "eng"
-    #: corpora for %TR / %Pure; each names ONE language, judged by that language's oracles
-    tr_corpora: tuple[str, ...] = ("turkish@test", "libreoffice:de@test")
-    #: oracle names per language override, e.g. (("tr", ("zeyrek",)),); empty -> each language's defaults
-    oracles: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    renyi_power: float = RENYI_POWER
-    max_bytes: int | None = None
-    use_cache: bool = True
-
-    def __post_init__(self):
-        unknown = [m for m in self.metrics if m not in METRICS]
-        if unknown:
-            raise ConfigError(f"unknown metric(s) {', '.join(map(repr, unknown))}; choose from: {', '.join(METRICS)}")
-        if not self.metrics:
-            raise ConfigError(f"no metrics selected; choose from: {', '.join(METRICS)}")
-        if self.renyi_power <= 0:
-            raise ConfigError("the Rényi power a must be positive (the paper uses 2.5)")
-
-
-def parse_metrics(text: str) -> tuple[str, ...]:
-    """'compression, premium' -> ('compression', 'premium'); 'all' -> every metric family."""
-    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
-    if names == ("all",):
-        return METRICS
-    aliases = {"%tr": "tr", "purity": "tr", "pure": "tr"}
-    return tuple(aliases.get(n, n) for n in names)
-
 
 @dataclass
 class EvalResults:

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-UNK_FLAG_THRESHOLD = 0.10
+from tokbench.metrics.config import UNK_FLAG_THRESHOLD
 
 
 def align(ref_ids: Sequence[str], ref_texts: Sequence[str], ids: Sequence[str], texts: Sequence[str],

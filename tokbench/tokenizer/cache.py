@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from tokbench.tokenizer.base import Encoded, Tokenizer
-from tokbench.tokenizer.load import tokenizer_files as folder_files
+from tokbench.tokenizer.folder import tokenizer_files as folder_files
 from tokbench.verified_cache import ArrayCache
 
 #: Bump when the stored layout or the meaning of the arrays changes.

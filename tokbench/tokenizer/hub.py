@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from tokbench.errors import InputNotFoundError
+from tokbench.tokenizer.folder import MODEL_FILES, model_file
 
 _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?"
 #: ORG/NAME with an optional @REVISION (a branch, tag or commit). No part may be '..' or start with a dot,
@@ -25,8 +26,7 @@ _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?"
 HUB_ID = re.compile(rf"^(?P<repo>{_PART}/{_PART})(?:@(?P<rev>[A-Za-z0-9][A-Za-z0-9._/-]{{0,99}}))?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 #: What a tokenizer needs from a model repository (weights are never fetched).
-TOKENIZER_PATTERNS = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-                      "spm.model", "tekken.json", "*.tiktoken")
+TOKENIZER_PATTERNS = (*MODEL_FILES, "tokenizer_config.json", "special_tokens_map.json", "*.tiktoken")
 
 
 def parse_hub_id(spec: str) -> tuple[str, str] | None:
@@ -54,8 +54,6 @@ def hf_hub_cache() -> Path:
 
 def local_snapshot(repo: str, revision: str = "main") -> Path | None:
     """The cached snapshot folder of ``repo`` at ``revision`` holding a tokenizer, or None."""
-    from tokbench.tokenizer.load import model_file
-
     root = hf_hub_cache() / ("models--" + repo.replace("/", "--"))
     if not root.is_dir():
         return None
@@ -98,8 +96,6 @@ def resolve_hub_id(spec: str) -> Path | None:
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         raise InputNotFoundError(f"'{spec}' is not in {where} and could not be downloaded "
                                  f"({type(exc).__name__}: {first}); check the id, or give a tokenizer.json") from None
-    from tokbench.tokenizer.load import model_file
-
     if model_file(Path(folder)) is None:
         raise InputNotFoundError(f"hub repository '{repo}' has no tokenizer file ({', '.join(TOKENIZER_PATTERNS)})")
     return Path(folder)

@@ -6,7 +6,10 @@ writes a ``tokenizer.json`` that stock `tokenizers` and `transformers` load unch
 (:mod:`tokbench.train.stage2_kernel`) proven equal to :mod:`tokbench.train.stage2_reference`.
 """
 
-from tokbench.train.api import TrainResult, train, train_to_dir
+from tokbench.lazy import lazy_attributes
 from tokbench.train.config import KINDS, Kind, TrainConfig
+
+# The trainers load on first use: the CLI reads the config without them.
+__getattr__, __dir__ = lazy_attributes(__name__, {"TrainResult": "api", "train": "api", "train_to_dir": "api"})
 
 __all__ = ["KINDS", "Kind", "TrainConfig", "TrainResult", "train", "train_to_dir"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 #: Estimators for tokens the base model has no row for.
 METHODS = ("omp", "heuristic", "fvt", "mean", "zero", "random")
 #: Auxiliary string-embedding spaces for omp/heuristic when no donor model is given.
@@ -114,8 +112,3 @@ class TransplantConfig:
             return float(self.rank_decay)
         return OMP_RANK_DECAY if self.method == "omp" and space != "donor" else 0.0
 
-    def row_scales(self, new_ids, space: str | None = None):
-        """(B,) factor for the estimated rows of new token ids ``new_ids``: scale * rank factor."""
-        r = np.maximum(np.asarray(new_ids, dtype=np.float64) + 1.0, RANK_ORIGIN)
-        rank = np.clip(1.0 - self.decay_for(space) * np.log(r / RANK_ORIGIN), MIN_ROW_SCALE, 1.0)
-        return self.row_scale() * rank

@@ -19,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 
+from tokbench.transplant import config
+
 
 def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """(B, ...) sums of ``values[offsets[i]:offsets[i+1]]``; empty segments give 0.
@@ -183,3 +185,14 @@ def calibrate_prior(rows: np.ndarray, target: np.ndarray, hbar: np.ndarray) -> n
     cur = r @ h
     shift = np.where(np.isnan(target), 0.0, target - cur) / (h @ h)
     return (r + shift[:, None] * h[None]).astype(np.float32)
+
+
+def row_scales(new_ids: np.ndarray, scale: float, decay: float) -> np.ndarray:
+    """(B,) float64 factor of each estimated row by its new id r (a frequency rank for BPE):
+    ``scale * clip(1 - decay * ln(max(r + 1, O) / O), F, 1)``, O = ``config.RANK_ORIGIN``, F = ``config.MIN_ROW_SCALE``.
+
+    >>> row_scales(np.array([0, 99, 999]), 1.0, 0.1).round(3).tolist()
+    [1.0, 1.0, 0.77]
+    """
+    r = np.maximum(np.asarray(new_ids, dtype=np.float64) + 1.0, config.RANK_ORIGIN)
+    return scale * np.clip(1.0 - decay * np.log(r / config.RANK_ORIGIN), config.MIN_ROW_SCALE, 1.0)

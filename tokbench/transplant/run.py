@@ -19,7 +19,7 @@ from tokbench.progress import Progress, no_progress
 from tokbench.provenance import run_manifest
 from tokbench.tokenizer import load_tokenizer
 from tokbench.tokenizer.base import Tokenizer
-from tokbench.tokenizer.load import model_file
+from tokbench.tokenizer.folder import model_file
 from tokbench.transplant import estimators as est
 from tokbench.transplant.aux import MiniLM, Pieces, old_pieces, self_space
 from tokbench.transplant.checkpoint import Checkpoint, Tensor, save_checkpoint
@@ -121,7 +121,7 @@ def estimate_matrix(E: np.ndarray, al: Alignment, pieces: Pieces, cfg: Transplan
     else:  # pragma: no cover - validated earlier
         raise ConfigError(f"unknown method {m}")
     space = info.get("space")
-    factors = cfg.row_scales(al.new_ids, space)
+    factors = est.row_scales(al.new_ids, cfg.row_scale(), cfg.decay_for(space))
     if np.any(factors != 1.0):  # documented calibration (config.py: TransplantConfig.scale / rank_decay)
         rows = rows * factors.astype(np.float32)[:, None]
     info["scale"] = cfg.row_scale()

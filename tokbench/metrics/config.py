@@ -1,0 +1,55 @@
+"""The defaults of every metric family and of an evaluation: the one place the CLI and library read.
+
+Kept free of numpy and Numba so that the CLI can build its options without loading the kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokbench.errors import ConfigError
+
+#: The order a of Rényi efficiency H_a / log2|V| (Zouhar et al. 2023's value).
+RENYI_POWER = 2.5
+#: Token premium: a language with more UNK tokens than this share is flagged, as Petrov et al. blank it.
+UNK_FLAG_THRESHOLD = 0.10
+#: The metric families of ``tokbench evaluate``.
+
+METRICS = ("compression", "fertility", "premium", "tr", "coverage")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Everything that decides an evaluation; the CLI's defaults come from here."""
+
+    metrics: tuple[str, ...] = METRICS
+    #: corpora for compression, fertility and coverage
+    corpora: tuple[str, ...] = ("libreoffice@test", "code@test")
+    #: parallel corpus for the token premium (all its languages against the reference language)
+    premium_corpus: str = "udhr"
+    reference_lang: str = "eng"
+    #: corpora for %TR / %Pure; each names ONE language, judged by that language's oracles
+    tr_corpora: tuple[str, ...] = ("turkish@test", "libreoffice:de@test")
+    #: oracle names per language override, e.g. (("tr", ("zeyrek",)),); empty -> each language's defaults
+    oracles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    renyi_power: float = RENYI_POWER
+    max_bytes: int | None = None
+    use_cache: bool = True
+
+    def __post_init__(self):
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown:
+            raise ConfigError(f"unknown metric(s) {', '.join(map(repr, unknown))}; choose from: {', '.join(METRICS)}")
+        if not self.metrics:
+            raise ConfigError(f"no metrics selected; choose from: {', '.join(METRICS)}")
+        if self.renyi_power <= 0:
+            raise ConfigError("the Rényi power a must be positive (the paper uses 2.5)")
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """'compression, premium' -> ('compression', 'premium'); 'all' -> every metric family."""
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    if names == ("all",):
+        return METRICS
+    aliases = {"%tr": "tr", "purity": "tr", "pure": "tr"}
+    return tuple(aliases.get(n, n) for n in names)
