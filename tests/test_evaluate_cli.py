@@ -178,3 +178,17 @@ def test_unavailable_oracle_is_a_warning_not_a_failure(corpora, toks, tmp_path, 
     rows = json.loads((out / "tr.json").read_text())
     assert {x["oracle"] for x in rows} == {"wordfreq"}
     assert "Left out" in (out / "report.md").read_text()
+
+
+def test_table_view_prints_the_report_line_once(corpora, toks, tmp_path):
+    """The table view (no --json): tables of the results on stdout, then one `report:` line naming the
+    report, whether or not there were warnings; with --json that line goes to stderr."""
+    out = tmp_path / "rep"
+    r = _run(toks[0], *BASE, "--metrics", "compression,premium", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("report:") == 1 and str(out / "report.md") in r.stdout.replace("\n", "")
+    assert "Summary" in r.stdout and "Bytes per token" in r.stdout  # the tables themselves
+    assert r.stdout.rstrip().splitlines()[-1].startswith("report:")  # after the tables
+    r = _run(toks[0], *BASE, "--metrics", "compression", "--out", str(tmp_path / "j"), "--json")
+    assert r.exit_code == 0 and "report:" not in r.stdout and r.stderr.count("report:") == 1
+    json.loads(r.stdout)

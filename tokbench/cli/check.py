@@ -103,11 +103,12 @@ def _write(spec: str, path: Path, config: CheckConfig, json_out: str | None) -> 
     verb = "wrote" if before is None else "kept (unchanged)" if before == path.read_bytes() else "replaced"
     elapsed = time.perf_counter() - started
     rows = _metric_rows(data)
+    human = err_console if json_out == "-" else console  # stdout carries the JSON document only
     if rows:
-        console.print(rich_table(rows, title=f"{tok.name}: corpus metrics"))
+        human.print(rich_table(rows, title=f"{tok.name}: corpus metrics"))
     for w in roundtrip_warnings(data):
         err_console.print(f"[yellow]warning:[/] {escape(str(w))}", soft_wrap=True)
-    console.print(
+    human.print(
         f"{verb} baseline [bold]{path}[/]: vocabulary {data['vocab']['size']:,}, "
         f"{len(data['behaviour']['probes'])} probes (fingerprint {data['behaviour']['sha256'][:12]}), "
         f"{len(data['golden'])} golden encodings, {len(data['corpora'])} corpus sources ({elapsed:.1f} s)",

@@ -97,7 +97,9 @@ def evaluate_cmd(
             console.print(rich_table(res.failures, title="Failed to load"))
     for w in res.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(str(w))}", soft_wrap=True)
-        console.print(f"[green]report:[/] {escape(str(out / 'report.md'))}  (encodings from cache: {res.cache['hits']}, encoded: {res.cache['misses']})")
+    # Once, after the tables; with --json on stderr, so that stdout is the JSON document alone.
+    (err_console if json_out else console).print(
+        f"[green]report:[/] {escape(str(out / 'report.md'))}  (encodings from cache: {res.cache['hits']}, encoded: {res.cache['misses']})", soft_wrap=True)
     if res.failures:
         names = ", ".join(f["tokenizer"] for f in res.failures)
         raise fail(f"{len(res.failures)} tokenizer(s) failed to load ({names}); the others were evaluated, see {out / 'report.md'}", 1)
