@@ -256,7 +256,8 @@ def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Lo
         "the solver's statistics, which follow the machine's floating-point path, are in `mixture/solver.json`).",
         "",
         # Three decimals: the LP stops within a 1% gap, and machines differ in the fourth (issue 13).
-        markdown_table(rows, floatfmt="{:.3f}"),
+        markdown_table([{k: (round(v, 3) + 0.0 if isinstance(v, float) else v) for k, v in r.items()} for r in rows],
+                       floatfmt="{:.3f}"),  # + 0.0: a rounded -0.0004 prints 0.000, not -0.000
         "",
         f"![Inferred vs true mixture](mixture/{png})",
         "",
