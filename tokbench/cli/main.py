@@ -11,7 +11,8 @@ from tokbench.cli.common import console, new_app
 app = new_app(
     "[bold]tokbench[/]: a tokenizer workbench. Train tokenizers, evaluate them across languages, infer what a "
     "BPE tokenizer was trained on, transplant models onto new tokenizers, and gate tokenizer changes in CI.\n\n"
-    "Start with [bold]tokbench demo --quick[/]; every command has --help with examples."
+    "Start with [bold]tokbench demo --quick[/]; every command has -h/--help with examples.",
+    add_completion=True,
 )
 
 

@@ -27,9 +27,10 @@ app = new_app(
 def run_cmd(
     tokenizer: str = typer.Argument(..., metavar="TOKENIZER", help="A BPE tokenizer: reference name (gpt2, cl100k, llama3 ...), tokenizer.json, .tiktoken, .model or a tokbench output folder."),
     category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="NAME=SPEC, one per category (repeatable), e.g. en=libreoffice:en-us@train or py=code:python@train or notes=my.txt. Default: every bundled libreoffice language and code language (train split)."),
-    merges: Optional[int] = typer.Option(_D.merges, "--merges", "-m", show_default=False, help="Use the first M merges of the tokenizer. Default: min(30,000, the merges it has), the paper's 30,000."),
+    merges: Optional[int] = typer.Option(_D.merges, "--merges", show_default=False, help="Use the first M merges of the tokenizer. Default: min(30,000, the merges it has), the paper's 30,000."),
     skip_merges: int = typer.Option(_D.skip_merges, "--skip-merges", help="Replay the first K merges without using them and infer from the next M (the merges a tokenizer added to an earlier one it extends)."),
-    sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", help="Read at most this much text per category, e.g. 500KB (default: all of it)."),
+    max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB (each category is one source); default: all of it."),
+    sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", hidden=True, help="Deprecated name of --max-bytes."),
     split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a report folder (markdown, CSV/JSON, PNG, manifest); default reports/mixture-<tokenizer>."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
@@ -53,7 +54,7 @@ def run_cmd(
     from tokbench.tokenizer import load_tokenizer
 
     started = time.perf_counter()
-    config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(sample_bytes), split=split)
+    config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(max_bytes or sample_bytes), split=split)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name}")
@@ -92,9 +93,9 @@ def simulate_cmd(
     n: int = typer.Option(_S.n, "--n", help="Categories (languages) per mixture."),
     trials: int = typer.Option(_S.trials, "--trials", help="Random mixtures to try."),
     seed: int = typer.Option(_S.seed, "--seed", help="Seed of the mixtures, language choice and baselines."),
-    merges: int = typer.Option(_S.merges, "--merges", "-m", help="Merges to train per tokenizer (fewer if the text runs out of pairs)."),
-    train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help=f"Training text per tokenizer (default {_S.train_bytes:,} bytes)."),
-    corpus: str = typer.Option(_S.corpus, "--corpus", help="Bundled corpus whose languages are the categories."),
+    merges: int = typer.Option(_S.merges, "--merges", help="Merges to train per tokenizer (fewer if the text runs out of pairs)."),
+    train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help=f"Training text budget of each tokenizer (its whole mixture), e.g. 2MB (default {_S.train_bytes:,} bytes)."),
+    corpus: str = typer.Option(_S.corpus, "--corpus", "-c", help="Bundled corpus whose languages are the categories."),
     time_limit: float = typer.Option(_S.time_limit, "--time-limit", help="Seconds of LP constraint generation per trial."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the trials and summary (JSON/CSV/markdown) to this folder."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),

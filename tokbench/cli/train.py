@@ -37,7 +37,7 @@ def _specials(values: list[str] | None) -> tuple[str, ...] | None:
 def _load(specs: list[str]):
     """Corpus specs -> (streams, weights); a spec naming several languages shares its weight equally.
 
-    Nothing is read here: training mixes the streams by bytes (``--max-bytes`` caps the mixture exactly).
+    Nothing is read here: training mixes the streams by bytes (``--train-bytes`` caps the mixture exactly).
     """
     from tokbench.corpora import open_streams, parse_weighted
 
@@ -55,7 +55,8 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (tokenizer.json, tokbench.json, ...)."),
     corpus: Optional[List[str]] = typer.Option(None, "--corpus", "-c", help=f"Corpus spec, optionally SPEC=WEIGHT; repeat to mix by bytes. Default: {DEFAULT_CORPUS} (every language, equal bytes)."),
     vocab_size: int = typer.Option(D.vocab_size, "--vocab-size", "-v", help="Final vocabulary size, special tokens included."),
-    max_bytes: str = typer.Option("50MB", "--max-bytes", help="Training text budget for the whole mixture, exact (the last segment is cut at a character boundary); 'all' for everything."),
+    train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help="Training text budget for the whole mixture, exact (the last segment is cut at a character boundary); 'all' for everything. [default: 50MB]"),
+    old_max_bytes: Optional[str] = typer.Option(None, "--max-bytes", hidden=True, help="Deprecated name of --train-bytes."),
     seed: int = typer.Option(D.seed, "--seed", help="Seed of the byte sampling."),
     exact_mixture: bool = typer.Option(False, "--exact-mixture", help="Keep the weights' byte proportions exactly, shrinking the budget when a source is short (default: each source gives up to its share)."),
     pretokenizer: str = typer.Option(D.pretokenizer, "--pretokenizer", help=f"bpe / superbpe stage 1 regex: {', '.join(PRETOKENIZERS)}."),
@@ -66,7 +67,7 @@ def train_cmd(
     min_frequency: int = typer.Option(D.min_frequency, "--min-frequency", help="Minimum pair (or character) count to make a token."),
     special_tokens: Optional[List[str]] = typer.Option(None, "--special-tokens", help="Special tokens (repeat or comma-separate); default depends on the kind."),
     unk: bool = typer.Option(False, "--unk", help="char: map unseen characters to <unk> instead of byte fallback."),
-    force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON instead of a table."),
 ):
     """Train a tokenizer and write a tokenizer.json that stock tokenizers/transformers load unchanged.
@@ -86,6 +87,12 @@ def train_cmd(
     started = time.perf_counter()
     if kind not in KINDS:
         raise ConfigError(f"unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
+    if old_max_bytes is not None:
+        from tokbench.cli.common import err_console
+
+        err_console.print("warning: train's --max-bytes is now --train-bytes (the budget for the whole mixture); "
+                          "elsewhere --max-bytes caps the text read from each source", soft_wrap=True, markup=False)
+    max_bytes = train_bytes or old_max_bytes or f"{D.max_bytes}"
     budget = None if max_bytes.strip().lower() == "all" else parse_size(max_bytes)
     cfg = TrainConfig(
         kind=kind, vocab_size=vocab_size, max_bytes=budget, seed=seed, exact_mixture=exact_mixture, pretokenizer=pretokenizer,

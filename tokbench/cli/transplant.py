@@ -34,7 +34,7 @@ def run(
     model: str = typer.Argument(..., metavar="MODEL", help="HF model folder with safetensors (sharded or not) or a .gguf file."),
     tokenizer: str = typer.Option(..., "--tokenizer", "-t", help="The new tokenizer: tokenizer.json, a folder holding one, or a reference name (llama3, qwen3, ...)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output HF model folder (written atomically)."),
-    method: str = typer.Option(_D.method, "--method", "-m", help=f"Estimator for new tokens: {', '.join(METHODS)}."),
+    method: str = typer.Option(_D.method, "--method", help=f"Estimator for new tokens: {', '.join(METHODS)}."),
     k: int = typer.Option(_D.k, "--k", help="OMP sparsity: anchors per new token."),
     donor: Optional[str] = typer.Option(None, "--donor", help="A model that already uses the NEW tokenizer: OMP finds coefficients in its embedding space (tokensurgeon)."),
     aux: str = typer.Option(_D.aux, "--aux", help=f"String-embedding space without a donor: {', '.join(AUX_SPACES)} (minilm needs torch)."),
@@ -45,15 +45,17 @@ def run(
     rank_decay: Optional[float] = typer.Option(None, "--rank-decay", help="Shrink estimated rows more the later their id (a frequency rank): id r keeps min(1, 1 - d*ln(r/100)). Default 0.02 for omp without --donor (chosen on dev splits), 0 otherwise; 0 with --scale 1 is plain OMP."),
     max_candidates: int = typer.Option(_D.max_candidates, "--max-candidates", help="OMP pre-screens each new token to this many most-correlated anchors on large vocabularies (0 = exact search)."),
     old_tokenizer: Optional[str] = typer.Option(None, "--old-tokenizer", help="The model's own tokenizer when MODEL does not carry one."),
-    eval_spec: Optional[str] = typer.Option(None, "--eval", help="Corpus spec to measure original and transplanted bits per byte on, e.g. libreoffice:en-us@test."),
-    eval_bytes: str = typer.Option("50KB", "--eval-bytes", help="Cap on the evaluation text."),
+    corpus: Optional[str] = typer.Option(None, "--corpus", "-c", help="Corpus spec (or text file) to measure original and transplanted bits per byte on, e.g. libreoffice:en-us@test."),
+    max_bytes: str = typer.Option("50KB", "--max-bytes", help="With --corpus: read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
+    eval_spec: Optional[str] = typer.Option(None, "--eval", hidden=True, help="Deprecated name of --corpus."),
+    eval_bytes: Optional[str] = typer.Option(None, "--eval-bytes", hidden=True, help="Deprecated name of --max-bytes."),
     seed: int = typer.Option(_D.seed, "--seed", help="Seed for --method random."),
-    force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest (and evaluation) as JSON."),
 ):
     """Transplant MODEL onto a new tokenizer: shared tokens keep their rows, new ones are estimated.
 
-    Example: tokbench transplant SmolLM2-135M-Instruct.Q4_1.gguf --tokenizer llama3 --out runs/smol-llama3 --eval libreoffice:en-us@test
+    Example: tokbench transplant SmolLM2-135M-Instruct.Q4_1.gguf --tokenizer llama3 --out runs/smol-llama3 --corpus libreoffice:en-us@test
     """
     from tokbench.cli.common import parse_size
     from tokbench.files import check_output_dir
@@ -62,7 +64,8 @@ def run(
     cfg = TransplantConfig(method=method, k=k, aux=aux, ridge=ridge, scale=scale, rank_decay=rank_decay, calibrate=calibrate, delta=delta, max_candidates=max_candidates, seed=seed)
     validate(cfg)
     check_output_dir(out, force)
-    src = _texts(eval_spec, parse_size(eval_bytes)) if eval_spec else None
+    eval_spec = corpus or eval_spec
+    src = _texts(eval_spec, parse_size(eval_bytes or max_bytes)) if eval_spec else None
     from tokbench.cli.progress import cli_progress
 
     with cli_progress() as progress:
@@ -102,14 +105,15 @@ def run(
 @app.command("eval")
 def eval_cmd(
     model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="An HF model folder with its tokenizer (e.g. a transplant output)."),
-    text: str = typer.Option(..., "--text", help="Corpus spec or text file to measure on, e.g. turkish:tr@test."),
-    max_bytes: str = typer.Option("50KB", "--max-bytes", help="Cap on the text."),
+    corpus: Optional[str] = typer.Option(None, "--corpus", "-c", help="Corpus spec or text file to measure on, e.g. turkish:tr@test."),
+    max_bytes: str = typer.Option("50KB", "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
+    text: Optional[str] = typer.Option(None, "--text", hidden=True, help="Deprecated name of --corpus."),
     context: int = typer.Option(1024, "--context", help="Window length in tokens (BOS included)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Bits per byte of MODEL_DIR on a text (per-token loss summed over the text / its UTF-8 bytes).
 
-    Example: tokbench transplant eval runs/smol-llama3 --text libreoffice:en-us@test
+    Example: tokbench transplant eval runs/smol-llama3 --corpus libreoffice:en-us@test
     """
     from tokbench.cli.common import parse_size
     from tokbench.errors import InputNotFoundError
@@ -117,6 +121,11 @@ def eval_cmd(
 
     if not (model_dir / "config.json").exists():
         raise InputNotFoundError(f"{model_dir} is not an HF model folder (no config.json); give a transplant output or model folder")
+    text = corpus or text
+    if not text:
+        from tokbench.errors import ConfigError
+
+        raise ConfigError("name the text to measure on: tokbench transplant eval MODEL_DIR --corpus SPEC (e.g. libreoffice:en-us@test)")
     src = _texts(text, parse_size(max_bytes))
     r = evaluate_dir(model_dir, src.texts, context=context)
     row = {"model": str(model_dir), "text": src.label, **r.as_dict()}

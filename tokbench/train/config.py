@@ -90,7 +90,7 @@ class TrainConfig:
         if self.superbpe_recipe not in SUPERBPE_RECIPES:
             raise ConfigError(f"unknown --superbpe-recipe '{self.superbpe_recipe}'; choose one of: {', '.join(SUPERBPE_RECIPES)}")
         if self.max_bytes is not None and self.max_bytes <= 0:
-            raise ConfigError("--max-bytes must be positive")
+            raise ConfigError("--train-bytes (the training budget) must be positive")
         if self.sp_max_sentences < 1:
             raise ConfigError("sp_max_sentences must be at least 1")
         if self.stage2_max_pretokens is not None and self.stage2_max_pretokens < 1:

@@ -456,7 +456,7 @@ def continue_bpe(sym: np.ndarray, wcnt: np.ndarray, vocab_bytes: Sequence[bytes 
     from tokbench.train.caps import space_table
 
     if sym.shape[0] >= 2**31 - 1:
-        raise ConfigError("SuperBPE stage 2 holds at most 2**31 symbols; lower --max-bytes")
+        raise ConfigError("SuperBPE stage 2 holds at most 2**31 symbols; lower --train-bytes")
     V0 = len(vocab_bytes)
     cap_tokens = max(target_vocab, V0)
     lengths = np.array([-1 if b is None else len(b) for b in vocab_bytes], dtype=np.int64)

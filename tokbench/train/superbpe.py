@@ -64,7 +64,7 @@ def flat_symbols(counts: Counter, symbol_id: dict[str, int]) -> tuple[np.ndarray
     lengths = np.fromiter((len(w) for w, _ in words), dtype=np.int64, count=len(words))
     cnts = np.fromiter((c for _, c in words), dtype=np.int64, count=len(words))
     if cnts.size and cnts.max() >= 2**31:
-        raise ConfigError("a SuperBPE stage-2 pre-token occurs more than 2**31 times; lower --max-bytes")
+        raise ConfigError("a SuperBPE stage-2 pre-token occurs more than 2**31 times; lower --train-bytes")
     wcnt[sym >= 0] = np.repeat(cnts, lengths).astype(np.int32)
     return sym, wcnt
 
@@ -235,7 +235,7 @@ def replayed_words(texts: Iterable[str], stage1_spec: dict, recipe: str, vocab_b
     n_words = len(counts)
     cnts = np.fromiter(counts.values(), dtype=np.int64, count=n_words)
     if cnts.size and cnts.max() >= 2**31:
-        raise ConfigError("a SuperBPE stage-2 pre-token occurs more than 2**31 times; lower --max-bytes")
+        raise ConfigError("a SuperBPE stage-2 pre-token occurs more than 2**31 times; lower --train-bytes")
     buf, word_off = pack_words(list(counts))
     del counts  # the pre-token strings live on only in buf
     sym, wcnt = replay_pieces(buf, word_off, cnts, stage1_spec, vocab_bytes)
