@@ -132,7 +132,7 @@ def test_clean_transplant_still_works_with_a_sharded_index(model, new_tok, tmp_p
 
 # --- 2. --force, partial folders, signals, permissions ------------------------------------------------------
 def _train(out: Path, *extra: str):
-    return runner.invoke(app, ["train", "bpe", "-c", "udhr:en", "--vocab-size", "300", "--max-bytes", "20KB", "-o", str(out), *extra])
+    return runner.invoke(app, ["train", "bpe", "-c", "udhr:en", "--vocab-size", "300", "--train-bytes", "20KB", "-o", str(out), *extra])
 
 
 def test_force_refuses_a_users_folder_and_files(tmp_path):
@@ -243,7 +243,7 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
         "        (tmp / 'half').write_text('x'); print('WRITING', flush=True); time.sleep(60)\n"
         "api.TrainResult.save = slow\n"
         "install_signal_handlers()\n"
-        "app(['train', 'bpe', '-c', 'udhr:en', '--vocab-size', '300', '--max-bytes', '20KB', '-o', sys.argv[1]], prog_name='tokbench')\n"
+        "app(['train', 'bpe', '-c', 'udhr:en', '--vocab-size', '300', '--train-bytes', '20KB', '-o', sys.argv[1]], prog_name='tokbench')\n"
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     p = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "run")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

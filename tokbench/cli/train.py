@@ -87,11 +87,6 @@ def train_cmd(
     started = time.perf_counter()
     if kind not in KINDS:
         raise ConfigError(f"unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
-    if old_max_bytes is not None:
-        from tokbench.cli.common import err_console
-
-        err_console.print("warning: train's --max-bytes is now --train-bytes (the budget for the whole mixture); "
-                          "elsewhere --max-bytes caps the text read from each source", soft_wrap=True, markup=False)
     max_bytes = train_bytes or old_max_bytes or f"{D.max_bytes}"
     budget = None if max_bytes.strip().lower() == "all" else parse_size(max_bytes)
     cfg = TrainConfig(
@@ -105,6 +100,11 @@ def train_cmd(
     with cli_progress() as progress:
         result = train(cfg, sources, weights, progress=progress)
     result.save(out, force, started)
+    if old_max_bytes is not None:  # after the run: an error stays the one line it must be
+        from tokbench.cli.common import err_console
+
+        err_console.print("warning: train's --max-bytes is now --train-bytes (the budget for the whole mixture); "
+                          "elsewhere --max-bytes caps the text read from each source", soft_wrap=True, markup=False)
     man = result.manifest(started)
     if as_json:
         print_json({"out": str(out), **man})
