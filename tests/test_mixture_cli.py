@@ -132,3 +132,17 @@ def test_json_stdout_is_only_json_in_a_real_process(files):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["merges"] == 50
+
+
+def test_run_says_first_whether_the_lp_is_optimal(files):
+    d, tok, _ = files
+    out = d / "rep"
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                            "--merges", "50", "--time-limit", "30", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.lstrip().startswith("LP optimal (certified")
+    md = (out / "report.md").read_text().splitlines()
+    assert md[0].startswith("# ") and md[2].startswith("**LP optimal (certified")
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                            "--time-limit", "0", "--no-report"])
+    assert_clean_error(r, "--time-limit")

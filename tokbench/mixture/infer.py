@@ -132,6 +132,16 @@ class MixtureResult:
             return f"all {self.merges:,} merges"
         return f"the first {self.merges:,} of {self.merges_in_list:,} merges"
 
+    def solver_line(self) -> str:
+        """One line saying whether the LP was solved to proven optimality, with its gap."""
+        s = self.lp
+        if s.converged:
+            return (f"LP optimal (certified: every step x pair constraint checked; objective {s.objective:.6g}, "
+                    f"lower bound {s.lower_bound:.6g}, relative gap {s.gap:.1e})")
+        return (f"LP NOT converged (stopped at its time or round limit): relative gap {s.gap:.3f} between the "
+                f"certified objective {s.objective:.6g} of these weights and the lower bound {s.lower_bound:.6g}; "
+                f"the shares are the best weights found, not an optimum")
+
     def rows(self) -> list[dict]:
         order = np.argsort(-self.proportions, kind="stable")
         return [

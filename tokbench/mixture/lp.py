@@ -38,6 +38,12 @@ from tokbench.mixture.config import SCALE, MixtureConfig
 from tokbench.mixture.paircount import PairIndex, Trajectory
 
 
+#: The returned weights count as optimal when the certified objective (every constraint checked) is within
+#: this relative distance of the best lower bound (HiGHS solves each LP to ~1e-7 relative; the certified
+#: cover sums per-step maxima over 30,000 steps), plus CERTIFY_ATOL pairs per million in absolute terms.
+CERTIFY_RTOL = 1e-5
+CERTIFY_ATOL = 1e-6
+
 _D = MixtureConfig()  # solver defaults: the one source of truth the CLI reads too
 
 
@@ -111,11 +117,16 @@ class LPResult:
     simplex_iterations: int = 0
     gap: float = 0.0
     purged: int = 0
+    lower_bound: float = 0.0
+    certify_seconds: float = 0.0
+    row_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    row_pairs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     history: list = field(default_factory=list)
 
     def stats(self) -> dict:
         return {
             "objective": self.objective,
+            "lower_bound": self.lower_bound,
             "lp_resolves": self.rounds,
             "constraints_added": self.rows,
             "constraints_purged": self.purged,
@@ -125,6 +136,7 @@ class LPResult:
             "simplex_iterations": self.simplex_iterations,
             "solve_seconds": round(self.solve_seconds, 3),
             "sweep_seconds": round(self.sweep_seconds, 3),
+            "certify_seconds": round(self.certify_seconds, 3),
         }
 
 
@@ -274,6 +286,57 @@ def _violations(w, wm, vt, vp, merge_pid, P, init_off, init_pairs, init_counts, 
             p = back_p[j]
             hv, hp, hq, hn = _heap_push(hv, hp, hq, hn, W[p] - vp[p], p, ver[p])
     return out_t[:n_out].copy(), out_p[:n_out].copy(), out_v[:n_out].copy()
+
+
+@njit(cache=True)
+def _dense_need(w, wm, vp, merge_pid, P, init_off, init_pairs, init_counts, ev_off, ev_pairs, ev_deltas):
+    """The certificate's sweep, independent of the heap and of the LP's rows: for every step t the smallest
+    v(t) that satisfies all of its constraints given ``vp``, max(0, max over pairs p != m(t) present at t of
+    W_p(t) - v_p - W_{m(t)}(t)), by looking at EVERY pair at every step (O(T P); counts kept as integers per
+    category, so W_p carries no rounding drift from the event deltas)."""
+    n = w.shape[0]
+    T = wm.shape[0]
+    cnt = np.zeros((n, P), dtype=np.int64)
+    for i in range(n):
+        for j in range(init_off[i], init_off[i + 1]):
+            cnt[i, init_pairs[j]] += init_counts[j]
+    W = np.zeros(P, dtype=np.float64)
+    present = np.zeros(P, dtype=np.bool_)
+    for p in range(P):
+        s = 0.0
+        any_ = False
+        for i in range(n):
+            s += w[i] * cnt[i, p]
+            any_ = any_ or cnt[i, p] > 0
+        W[p] = s
+        present[p] = any_
+    need = np.zeros(T, dtype=np.float64)
+    for t in range(T):
+        if t > 0:
+            for i in range(n):
+                for e in range(ev_off[i, t - 1], ev_off[i, t]):
+                    cnt[i, ev_pairs[e]] += ev_deltas[e]
+            for i in range(n):
+                for e in range(ev_off[i, t - 1], ev_off[i, t]):
+                    p = ev_pairs[e]
+                    s = 0.0
+                    any_ = False
+                    for k in range(n):
+                        s += w[k] * cnt[k, p]
+                        any_ = any_ or cnt[k, p] > 0
+                    W[p] = s
+                    present[p] = any_
+        m = merge_pid[t]
+        if m < 0:
+            continue
+        best = 0.0
+        for p in range(P):
+            if present[p] and p != m:
+                v = W[p] - vp[p] - wm[t]
+                if v > best:
+                    best = v
+        need[t] = best
+    return need
 
 
 @njit(cache=True)
@@ -446,7 +509,8 @@ def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.nd
 
 def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_rounds: int = _D.max_rounds,
                tolerance: float = _D.tolerance, gap: float = _D.gap, time_limit: float | None = None,
-               stabilise: float = 0.5, purge_after: int = _D.purge_after, advance: Callable[[int], None] | None = None) -> LPResult:
+               stabilise: float = 0.5, purge_after: int = _D.purge_after, advance: Callable[[int], None] | None = None,
+               seed_rows: tuple[np.ndarray, np.ndarray] | None = None) -> LPResult:
     """Optimal alpha by simultaneous row and column generation (see the module docstring).
 
     Stops when a sweep finds no violated constraint (optimal for the whole LP), or when the relative gap
@@ -455,15 +519,28 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_r
     ``max_rounds`` re-solves / ``time_limit`` seconds. Without convergence the weights with the best upper
     bound are returned and ``converged`` is False. ``stabilise`` is the weight of the best weights in the
     separation point (0: plain cutting planes at the LP's solution). ``purge_after`` > 0 deletes rows slack
-    for that many re-solves (:meth:`_Model.purge`).
+    for that many re-solves (:meth:`_Model.purge`). ``seed_rows`` (steps, pairs): rows to start from, e.g. those
+    of a solve of a similar problem (a bootstrap replicate starts from the full sample's rows).
+
+    The answer is then certified by :func:`certify`, which checks the returned weights and pair slacks against
+    every (step, pair) constraint independently of the lazy machinery: ``objective`` is that certified upper
+    bound, ``lower_bound`` the best relaxed objective, and ``converged`` means they agree within
+    :data:`CERTIFY_RTOL` (or within ``gap`` when that is larger).
     """
     model = _Model(problem.n, problem.T, problem.P)
+    if seed_rows is not None and len(seed_rows[0]):
+        ts0, ps0 = (np.asarray(a, dtype=np.int64) for a in seed_rows)
+        ok = (ts0 < problem.T) & (ps0 < problem.P) & (ps0 != problem.merge_pid[np.minimum(ts0, problem.T - 1)])
+        ok &= problem.merge_pid[np.minimum(ts0, problem.T - 1)] >= 0
+        if ok.any():
+            model.add_rows(ts0[ok], ps0[ok], _row_coefficients(problem, ts0[ok], ps0[ok]))
     res = LPResult(alpha=np.full(problem.n, 1.0 / problem.n), objective=0.0, converged=False)
     t_solve = t_sweep = 0.0
     started = time.perf_counter()
-    best_upper, best_alpha = np.inf, res.alpha
+    best_upper, best_alpha, best_vp = np.inf, res.alpha, np.zeros(problem.P)
+    lower = 0.0
     for rnd in range(max_rounds):
-        if rnd == 0:
+        if rnd == 0 and model.n_rows == 0:
             # The LP without competitor rows is solved by any alpha; sweep first at the centre of the
             # simplex so the first rows come from every category, not from one arbitrary vertex.
             alpha, obj = np.full(problem.n, 1.0 / problem.n), 0.0
@@ -476,6 +553,9 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_r
             alpha = np.clip(x[: problem.n], 0, None)
             alpha /= alpha.sum()
             vt, vp = model.slacks(x)
+            # Every restricted LP is a relaxation of the whole one (even after purging): its objective is a
+            # lower bound on the optimum.
+            lower = max(lower, obj)
         t0 = time.perf_counter()
         # In-out separation: look for violated rows at a point between the LP's weights and the best weights
         # seen so far (by upper bound). Cutting planes at the LP point alone make alpha jump between vertices
@@ -503,7 +583,7 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_r
             np.maximum.at(worst, ts, viol)
         upper = obj + float(worst.sum())
         if upper < best_upper:
-            best_upper, best_alpha = upper, alpha
+            best_upper, best_alpha, best_vp = upper, alpha, vp
         rel_gap = (best_upper - obj) / max(best_upper, 1e-12) if np.isfinite(best_upper) else 1.0
         res.history.append({"round": rnd + 1, "objective": obj, "upper_bound": upper, "gap": rel_gap,
                             "violated": int(len(ts)), "max_violation": float(viol.max()) if len(viol) else 0.0,
@@ -513,6 +593,7 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_r
             advance(1)
         if len(ts) == 0:
             res.converged, res.gap = True, 0.0
+            best_alpha, best_vp = alpha, vp
             break
         if added == 0:
             # Only rows already in the model look violated: HiGHS' tolerances, not a missing constraint.
@@ -523,12 +604,32 @@ def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_r
             break
         if time_limit is not None and time.perf_counter() - started > time_limit:
             break
-    if not res.converged and rnd > 0:
-        res.alpha = best_alpha
+    res.alpha = best_alpha if (rnd > 0 or res.converged) else res.alpha
+    t0 = time.perf_counter()
+    certified, _ = certify(problem, res.alpha, best_vp if res.alpha is best_alpha else vp)
+    res.certify_seconds = time.perf_counter() - t0
+    res.lower_bound, res.objective = lower, certified
+    res.gap = max(certified - lower, 0.0) / max(certified, 1e-12)
+    # 'converged' is what the independent sweep proves, not what the lazy loop believed.
+    res.converged = certified - lower <= max(CERTIFY_RTOL, gap) * max(certified, 0.0) + CERTIFY_ATOL
+    res.row_steps, res.row_pairs = model.row_keys // problem.P, model.row_keys % problem.P
     res.rows, res.columns, res.purged = model.n_rows, model.n_cols - problem.n, model.purged
     res.solve_seconds, res.sweep_seconds = t_solve, t_sweep
     res.simplex_iterations = model.iterations
     return res
+
+
+def certify(problem: Problem, alpha: np.ndarray, vp: np.ndarray) -> tuple[float, np.ndarray]:
+    """An upper bound on the LP's optimum checked against every constraint: (objective, v(t)) of the cheapest
+    cover for weights ``alpha`` and pair slacks ``vp``, found by :func:`_dense_need`'s sweep over all steps and
+    pairs (nothing from the lazy machinery is trusted). With a lower bound from a relaxation equal to it, the
+    weights are proven optimal."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    vp = np.maximum(np.asarray(vp, dtype=np.float64), 0.0)
+    vt = _dense_need(alpha * problem.scale, alpha @ problem.merge_w, vp, problem.merge_pid, problem.P,
+                     problem.init_off, problem.init_pairs, problem.init_counts, problem.ev_off, problem.ev_pairs,
+                     problem.ev_deltas)
+    return float(vt.sum() + vp.sum()), vt
 
 
 def all_rows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:

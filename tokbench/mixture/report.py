@@ -37,6 +37,8 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
     md = [
         f"# Inferred training mixture of {name}",
         "",
+        f"**{res.solver_line()}.**",
+        "",
         (f"Data mixture inference (Hayase et al. 2024) over merges {res.skipped + 1:,}-{res.skipped + res.merges:,} of {name} "
          f"(the first {res.skipped:,} replayed but not used) " if res.skipped else
          f"Data mixture inference (Hayase et al. 2024) over {res.merges_phrase()} of {name} ")
