@@ -176,11 +176,13 @@ def _lined_up(rows, text: str, plain: bool, sep: str, ids: bool, data_len: int) 
             start, used = a, 0
         used += w
     lines.append((start, len(text)))
-    console.print(f"{len(text)} characters, {data_len} bytes; (N) = tokens; '{FILLER}' = no boundary where another tokenizer has one")
+    console.print(f"{len(text)} characters, {data_len} bytes; (N) = tokens; '{FILLER}' = no boundary where another tokenizer has one"
+                  + ("" if plain else "; underlined = a character split over several tokens (--ids shows them)"))
     for lo, hi in lines:
         for name, (tok, _, _, _, cells) in zip(names, rows):
             starts = {c.start: (k, c) for k, c in enumerate(cells)}
-            out = Text(name + " " * (width - cell_len(name)), style="bold")
+            out = Text()
+            out.append(name + " " * (width - cell_len(name)), style="bold")
             style = None
             for a, b in zip(bounds, bounds[1:]):
                 if b <= lo or a >= hi:
@@ -189,6 +191,8 @@ def _lined_up(rows, text: str, plain: bool, sep: str, ids: bool, data_len: int) 
                     k, cell = starts[a]
                     out.append(sep, style="dim")
                     style = "dim strike" if not cell.ids else (None if plain else PALETTE[k % len(PALETTE)])
+                    if style and len(cell.ids) > 1 and cell.ids:  # a character split over several tokens
+                        style += " underline"
                 else:  # another tokenizer has a boundary here; this one does not
                     out.append(FILLER, style=f"dim {style}" if style else "dim")
                 out.append("".join(shown[a:b]), style=style)
