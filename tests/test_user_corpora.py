@@ -70,6 +70,9 @@ def test_flores_folder_is_parallel(flores):
     assert [s.lang for s in two] == ["eng_Latn", "deu_Latn"]
     [one] = load_sources(str(flores / "deu_Latn.dev") + ":de")   # one FLORES file as plain text
     assert one.texts == DE and one.lang == "de"
+    # anywhere a spec is read (evaluate --corpus, corpora sample), the folder is one source per language
+    assert sorted(s.lang for s in load_sources(str(flores))) == ["deu_Latn", "eng_Latn", "tur_Latn"]
+    assert [s.lang for s in load_sources(f"{flores}:tur_Latn")] == ["tur_Latn"]
 
 
 def test_tsv_and_jsonl_parallel(tmp_path):
@@ -126,6 +129,16 @@ def test_cli_premium_on_a_flores_folder(tmp_path, tok, flores):
     rows = {x["lang"]: x for x in json.loads(r.stdout)["tables"]["premium"]}
     assert rows["eng_Latn"]["premium"] == 1.0 and rows["eng_Latn"]["reference"] == "eng_Latn"
     assert rows["deu_Latn"]["segments"] == 4 and rows["deu_Latn"]["premium"] > 0
+
+
+def test_cli_corpus_and_sample_read_a_flores_folder_per_language(tmp_path, tok, flores):
+    r = _run(tok, "--metrics", "compression,fertility", "--corpus", str(flores), "--out", str(tmp_path / "rep"), "--json")
+    assert r.exit_code == 0, r.output
+    assert {x["lang"] for x in json.loads(r.stdout)["tables"]["fertility"]} == {"eng_Latn", "deu_Latn", "tur_Latn"}
+    r = CliRunner().invoke(app, ["corpora", "sample", f"{flores}:deu_Latn", "--json"])
+    assert r.exit_code == 0, r.output
+    [src] = json.loads(r.stdout)
+    assert src["lang"] == "deu_Latn" and src["sample"][0]["text"] == DE[0]
 
 
 def test_cli_premium_on_a_tsv_with_two_letter_codes(tmp_path, tok):

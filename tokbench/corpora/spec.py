@@ -275,7 +275,7 @@ def open_streams(spec: str) -> list[CorpusStream]:
             except InputNotFoundError:
                 pass
         raise InputNotFoundError(f"no corpus or file named '{spec}'{hint}")
-    if path.is_file() and path.name.endswith(PARALLEL_SUFFIXES):
+    if _is_parallel_local(path, langs):
         # A parallel file is small by nature (aligned translations): read it here, keep its own caps.
         from tokbench.corpora.parallel import read_parallel
 
@@ -284,6 +284,22 @@ def open_streams(spec: str) -> list[CorpusStream]:
         raise CorpusError(f"'{spec}' gives {len(langs)} languages to one text; write one, e.g. '{path}:{langs[0]}' "
                           "(several languages need a parallel .tsv or a folder given as --premium-corpus)")
     return [_open_local(path, field, spec, langs[0] if langs else None)]
+
+
+def _is_parallel_local(path: Path, langs: list[str] | None) -> bool:
+    """A .tsv; or a folder of per-language files (FLORES-200's eng_Latn.dev ...) when languages are named
+    on it ('flores/dev:eng_Latn,deu_Latn') or it holds no text shards (.txt, .jsonl, .parquet) at all."""
+    if path.is_file():
+        return path.name.endswith(PARALLEL_SUFFIXES)
+    if not path.is_dir():
+        return False
+    if langs:
+        return True
+    from tokbench.corpora.langs import is_lang_code
+
+    names = [p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return (not any(n.endswith(TEXT_SUFFIXES) for n in names)
+            and sum(1 for n in names if is_lang_code(n.split(".")[0])) >= 2)
 
 
 def split_local(spec: str) -> tuple[Path | None, str, list[str] | None]:
@@ -329,7 +345,7 @@ def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
     ``max_bytes`` caps each returned source exactly (see :mod:`tokbench.corpora.stream`).
     """
     path, _, langs = split_local(spec.strip()) if not spec.strip().startswith("hf:") else (None, None, None)
-    if path is not None and path.is_file() and path.name.endswith(PARALLEL_SUFFIXES) and not _looks_bundled(spec.strip()):
+    if path is not None and _is_parallel_local(path, langs) and not _looks_bundled(spec.strip()):
         from tokbench.corpora.parallel import read_parallel  # its cap keeps translations aligned
 
         return [_check_nonempty(s) for s in read_parallel(path, langs, max_bytes, spec.strip())]
