@@ -392,7 +392,7 @@ def test_diff_tokenizers(tmp_path, tok_json):
 @pytest.mark.integration
 def test_real_reference_tokenizer_passes_its_own_baseline(reference_tokenizer, tmp_path):
     """GPT-2 (tiktoken r50k) against a baseline written for it; the bundled corpora when they exist."""
-    from tokbench.corpora.spec import corpora_root
+    from tokbench.corpora.bundled import corpora_root
 
     tok = reference_tokenizer("gpt2")
     bundled = (corpora_root() / "MANIFEST.json").exists()

@@ -49,11 +49,11 @@ def corpora(tmp_path, monkeypatch):
     }}
     (root / "MANIFEST.json").write_text(json.dumps(manifest))
     monkeypatch.setenv("TOKBENCH_CORPORA", str(root))
-    from tokbench.corpora import spec
+    from tokbench.corpora import bundled
 
-    spec._load_manifest.cache_clear()
+    bundled._load_manifest.cache_clear()
     yield root
-    spec._load_manifest.cache_clear()
+    bundled._load_manifest.cache_clear()
 
 
 @pytest.fixture

@@ -136,10 +136,10 @@ def test_cache_root_follows_xdg(tmp_path, monkeypatch):
 
 
 def test_installed_corpora_are_preferred_to_the_checkout(tmp_path, monkeypatch):
-    from tokbench.corpora import spec
+    from tokbench.corpora import bundled
 
     monkeypatch.delenv("TOKBENCH_CORPORA", raising=False)
-    root = spec.corpora_root()
+    root = bundled.corpora_root()
     assert (root / "MANIFEST.json").is_file()  # a checkout or an install: the corpora are found
     monkeypatch.setenv("TOKBENCH_CORPORA", str(tmp_path))
-    assert spec.corpora_root() == tmp_path
+    assert bundled.corpora_root() == tmp_path

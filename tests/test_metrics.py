@@ -226,15 +226,6 @@ def test_tokenizer_view_from_cache_loads_the_real_one_only_to_encode(tiny_texts,
     assert load_tokenizer(other).fingerprint() != real.fingerprint()
 
 
-@pytest.mark.parametrize("module", ["kernels", "text", "unicode", "compression", "premium", "coverage", "lexicon", "report", "evaluation"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    m = importlib.import_module(f"tokbench.metrics.{module}")
-    assert doctest.testmod(m, optionflags=doctest.ELLIPSIS).failed == 0
-
-
 @pytest.mark.parametrize("kind", ["hf-bpe", "hf-unigram", "hf-wordpiece-dir", "sentencepiece-bpe", "sentencepiece-unigram", "tiktoken", "tekken", "tokbench-dir"])
 def test_encode_with_spans_agrees_with_the_adapter(kind, tiny_texts, tmp_path):
     from tests.tokenizer_builders import BUILDERS

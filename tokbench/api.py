@@ -128,7 +128,7 @@ def evaluate(tokenizers: Any, *, metrics: Sequence[str] | str | None = None, sou
     EvalConfig fields (``reference_lang``, ``max_bytes``, ``use_cache``...). Returns :class:`EvalResults`:
     ``.tables["compression"]``, ``.tables["premium"]``, ``.to_json()``.
     """
-    from tokbench.metrics.evaluation import EvalConfig, parse_metrics
+    from tokbench.metrics.config import EvalConfig, parse_metrics
     from tokbench.metrics.evaluation import evaluate as _evaluate
 
     if isinstance(tokenizers, (str, Path)) or not isinstance(tokenizers, (list, tuple)):

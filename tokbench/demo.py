@@ -212,7 +212,7 @@ def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Lo
     from tokbench.files import write_json_atomic
     from tokbench.mixture.config import MixtureConfig
     from tokbench.mixture.infer import infer_mixture, load_categories
-    from tokbench.report import bar_chart, write_table
+    from tokbench.report import write_table
     from tokbench.tokenizer import load_tokenizer
 
     t0 = time.perf_counter()

@@ -47,10 +47,6 @@ def require_regular_file(path: str | os.PathLike, what: str = "input") -> Path:
     return path
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` via a temporary file in the same directory and an atomic rename.
 
@@ -301,3 +297,22 @@ def cache_dir(sub: str = "") -> Path:
     path = base / sub
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def portable_path(text: str) -> str:
+    """A path as reports may show it: relative to the working folder or the tokbench cache, '~' for home,
+    else its last two parts, so committed reports carry no machine-specific absolute paths.
+
+    >>> portable_path("/somewhere/else/runs/bpe/tokenizer.json")
+    '.../bpe/tokenizer.json'
+    """
+    if not os.path.isabs(text):
+        return text
+    p = Path(text)
+    for base, label in ((Path.cwd(), None), (cache_root(), "<cache>"), (Path.home(), "~")):
+        try:
+            rel = p.relative_to(base)
+        except ValueError:
+            continue
+        return str(rel) if label is None else f"{label}/{rel}"
+    return ".../" + "/".join(p.parts[-2:])

@@ -218,7 +218,7 @@ def _diff(old_spec: str, new_spec: str, json_out: str | None) -> None:
             console.print(f"  {title}: " + ", ".join(escape(_tok_repr(x)) for x in v[key]), soft_wrap=True)
     sp = d["special_tokens"]
     if any(sp.values()):
-        console.print(f"[bold]special tokens[/]: " + escape(f"added {sp['added'] or '-'}; removed {sp['removed'] or '-'}; renumbered {sp['renumbered'] or '-'}"),
+        console.print("[bold]special tokens[/]: " + escape(f"added {sp['added'] or '-'}; removed {sp['removed'] or '-'}; renumbered {sp['renumbered'] or '-'}"),
                       soft_wrap=True)
     m = d["merges"]
     if m is None:

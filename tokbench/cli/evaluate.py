@@ -58,7 +58,7 @@ def evaluate_cmd(
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.metrics import evaluate, parse_metrics
-    from tokbench.metrics.evaluation import portable_path
+    from tokbench.files import portable_path
     from tokbench.metrics.report import write_report
     from tokbench.provenance import run_manifest
 

@@ -24,17 +24,8 @@ a batch at a time (memory holds a batch, never the corpus); ``load_sources`` rea
 
 from tokbench.corpora.source import TextSource
 from tokbench.corpora.stream import CorpusStream, as_stream, cut_utf8
-from tokbench.corpora.spec import (
-    bundled_corpora,
-    corpus_info,
-    load_source,
-    load_sources,
-    manifest,
-    open_stream,
-    open_streams,
-    parse_weighted,
-    resolve_language,
-)
+from tokbench.corpora.bundled import bundled_corpora, corpus_info, manifest, resolve_language
+from tokbench.corpora.spec import load_source, load_sources, open_stream, open_streams, parse_weighted
 
 __all__ = [
     "CorpusStream",

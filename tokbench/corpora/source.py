@@ -72,9 +72,6 @@ class TextSource:
             self.parallel, self.kind, self.meta,
         )
 
-    def by_id(self) -> dict[str, str]:
-        return dict(zip(self.ids, self.texts))
-
     def provenance(self) -> dict:
         """What a manifest records about this input."""
         return {"spec": self.spec, "label": self.label, "segments": len(self), "bytes": self.n_bytes, "sha256": self.sha256}

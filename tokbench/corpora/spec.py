@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-from functools import lru_cache
 from pathlib import Path
 
-from tokbench.corpora.bundled import _load_manifest, bundled_corpora, corpora_root, corpus_info, manifest, resolve_language  # noqa: F401 (re-exported)
+from tokbench.corpora.bundled import bundled_corpora, corpora_root, corpus_info, manifest, resolve_language
 from tokbench.corpora.source import TextSource
 from tokbench.corpora.stream import CorpusStream, as_stream
 from tokbench.errors import CorpusError, CorruptFileError, InputNotFoundError

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -26,15 +26,16 @@ from tokbench.corpora.parallel import pick_reference
 from tokbench.corpora.spec import load_parallel
 from tokbench.errors import ConfigError, CorpusError, TokbenchError, TokenizerError
 from tokbench.metrics import kernels
-from tokbench.metrics.compression import compression_row, renyi_efficiency
-from tokbench.metrics.config import METRICS, EvalConfig, parse_metrics
+from tokbench.metrics.compression import compression_row
+from tokbench.metrics.config import EvalConfig
 from tokbench.metrics.coverage import coverage_row, flag_mask, script_shares, token_scripts
 from tokbench.metrics.fertility import fertility_row
 from tokbench.metrics.lexicon import oracles_for
 from tokbench.metrics.config import UNK_FLAG_THRESHOLD
 from tokbench.metrics.premium import align, premium_row
 from tokbench.metrics.purity import purity_row
-from tokbench.metrics.text import WORD_DEFINITION, TextArrays, is_spaced_language, text_arrays
+from tokbench.files import portable_path
+from tokbench.metrics.text import WORD_DEFINITION, TextArrays, text_arrays
 from tokbench.progress import Progress, no_progress
 from tokbench.tokenizer.base import Tokenizer
 from tokbench.tokenizer.load import as_tokenizer
@@ -93,30 +94,6 @@ def choices(config: EvalConfig) -> dict[str, str]:
                     "vocabulary per Unicode script of the token's letters (mixed when two scripts; byte and special "
                     "tokens apart)",
     }
-
-
-def portable_path(text: str) -> str:
-    """A path as reports may show it: relative to the working folder or the tokbench cache, '~' for home,
-    else its last two parts, so committed reports carry no machine-specific absolute paths.
-
-    >>> portable_path("/somewhere/else/runs/bpe/tokenizer.json")
-    '.../bpe/tokenizer.json'
-    """
-    import os
-    from pathlib import Path
-
-    from tokbench.files import cache_root
-
-    if not os.path.isabs(text):
-        return text
-    p = Path(text)
-    for base, label in ((Path.cwd(), None), (cache_root(), "<cache>"), (Path.home(), "~")):
-        try:
-            rel = p.relative_to(base)
-        except ValueError:
-            continue
-        return str(rel) if label is None else f"{label}/{rel}"
-    return ".../" + "/".join(p.parts[-2:])
 
 
 def _load_tokenizers(specs: Sequence[Tokenizer | str | object], results: EvalResults, use_cache: bool) -> list[Tokenizer]:

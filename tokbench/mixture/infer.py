@@ -251,7 +251,7 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
         "distinct_pretokens": int(sum(w.n_words for w in words)),
         "trajectory_mb": round(sum(tr.nbytes for tr in trajectories) / 1e6, 2),
     }
-    from tokbench.metrics.evaluation import portable_path
+    from tokbench.files import portable_path
 
     described = tok.describe()
     # Reports are committed: no machine-specific absolute paths.

@@ -15,10 +15,6 @@ import numpy as np
 WHITESPACE = frozenset(b" \t\n\x0b\x0c\r")
 
 
-def is_space(byte: int) -> bool:
-    return byte in WHITESPACE
-
-
 def count_words(data: bytes) -> int:
     """Maximal runs of non-whitespace bytes.
 

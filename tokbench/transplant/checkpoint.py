@@ -13,7 +13,7 @@ import json
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -293,7 +293,6 @@ def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], co
     tensors = dict(ckpt.tensors)
     tensors.update(replaced)
     shards = {k: list(v) for k, v in ckpt.shards.items()}
-    # A tied model whose file still holds a head: keep the head equal to the new embeddings.
     written: list[str] = []
     weight_map: dict[str, str] = {}
     total = 0
@@ -321,6 +320,3 @@ def save_checkpoint(ckpt: Checkpoint, out: Path, replaced: dict[str, Tensor], co
         safe_member(out, name).write_bytes(data)
     return written
 
-
-def iter_float_names(ckpt: Checkpoint, names: Iterable[str]) -> list[str]:
-    return [n for n in names if n in ckpt.tensors]

@@ -231,9 +231,8 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
                                                          phi_old_aux=phi_old_aux, allowed_old=allowed_old, prior=hbar, progress=progress)
         replaced[head_name] = Tensor.from_float32(new_head, ckpt.tensors[head_name].dtype)
     else:
-        for n in ("lm_head.weight",):
-            if n in ckpt.tensors:  # declared tied but stored: keep it equal to the new embeddings
-                replaced[n] = replaced[emb_name]
+        if "lm_head.weight" in ckpt.tensors:  # declared tied but stored: keep it equal to the new embeddings
+            replaced["lm_head.weight"] = replaced[emb_name]
 
     if hbar is not None:
         facts["prior"] = {"text": PRIOR_TEXT, "max_bytes": PRIOR_BYTES, "hbar_norm": round(float(np.linalg.norm(hbar)), 4)}

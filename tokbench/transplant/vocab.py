@@ -117,7 +117,6 @@ def align_vocabularies(old: Tokenizer, new: Tokenizer, old_roles: dict[str, int]
             copy_new.append(nid)
             copy_old.append(old_special_by_str[s])
             matched_special.add(nid)
-    n_special_copies = len(copy_new)
 
     new_bytes = new.token_bytes()
     anchors_new: list[int] = []

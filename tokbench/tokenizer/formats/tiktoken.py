@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from itertools import chain
 from functools import cached_property
 from pathlib import Path
