@@ -206,13 +206,16 @@ def test_simulation_end_to_end_small():
     from tokbench.mixture.config import SimulationConfig
     from tokbench.mixture.simulate import run_simulation
 
-    cfg = SimulationConfig(n=2, trials=1, seed=1, merges=300, train_bytes=60_000, time_limit=60)
+    cfg = SimulationConfig(n=2, trials=1, seed=1, merges=300, train_bytes=60_000, time_limit=60, bootstrap=3)
     sim = run_simulation(cfg)
     (t,) = sim.trials
     assert t.solver["converged"] and t.merges == 300
     assert min(t.sample_bytes) > 300_000  # inference uses the rest of each pool, not a small dev split
     s = t.scores()
     assert s["method"] < s["random"] and s["method"] < -3
+    # intervals for both languages, and the calibration figure counts them
+    assert t.intervals.shape == (2, 2) and sim.coverage() in (0.0, 0.5, 1.0)
+    assert sim.to_json()["trials"][0]["intervals"] == t.intervals.tolist()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -252,3 +255,60 @@ def test_seed_rows_start_from_a_previous_solve():
     again = solve_lazy(problem, seed_rows=(first.row_steps, first.row_pairs))
     assert again.converged and again.objective == pytest.approx(first.objective, rel=1e-5, abs=1e-5)
     assert again.rounds <= first.rounds
+
+
+# --- bootstrap ----------------------------------------------------------------------------------------------
+
+
+def _word_multiset(w):
+    return sorted((tuple(w.symbols[w.offsets[i]:w.offsets[i + 1]].tolist()), int(w.counts[i]))
+                  for i in range(w.n_words) if w.offsets[i + 1] > w.offsets[i])
+
+
+def test_bootstrap_resample_equals_pretokenizing_the_drawn_documents(tmp_path):
+    # A replicate re-weights each document's pre-tokens; the slow reference pre-tokenizes the drawn documents
+    # (each repeated as often as it was drawn) from scratch.
+    from tests.tokenizer_builders import build_hf_bpe
+    from tokbench.mixture.bootstrap import build_doc_words
+    from tokbench.mixture.words import SymbolTable, build_words
+    from tokbench.tokenizer import load_tokenizer
+
+    docs = [t for name, texts in HAND_BUILT.items() for t in texts] + ["The cat, the dog and the log.", "über Bücher"]
+    tok = load_tokenizer(build_hf_bpe(docs * 3, tmp_path))
+    table = SymbolTable.from_merges(tok.model_merges())
+    dw = build_doc_words(tok, docs, table)
+    assert _word_multiset(dw.words) == _word_multiset(build_words(tok, docs, table))
+    for seed in range(4):
+        k = np.random.default_rng(seed).multinomial(len(docs), np.full(len(docs), 1 / len(docs)))
+        got = dw.resample(np.random.default_rng(seed))
+        drawn = [d for d, c in zip(docs, k) for _ in range(c)]
+        ref = build_words(tok, drawn, table)
+        assert _word_multiset(got) == _word_multiset(ref) and got.n_bytes == ref.n_bytes
+
+
+def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from tokbench.mixture.config import MixtureConfig
+    from tokbench.mixture.infer import Category, infer_mixture
+    from tokbench.tokenizer import load_tokenizer
+
+    rng = np.random.default_rng(0)
+    texts = {name: [" ".join(rng.choice(" ".join(ts).split(), size=12)) for _ in range(30)] for name, ts in HAND_BUILT.items()}
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator([t for ts in texts.values() for t in ts], trainers.BpeTrainer(
+        vocab_size=400, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    tb = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    cats = [Category(name, ts) for name, ts in texts.items()]
+    runs = [infer_mixture(tb, cats, MixtureConfig(min_bytes=10, bootstrap=5, seed=s)) for s in (3, 3, 4)]
+    a, b, c = (r.intervals for r in runs)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    assert not np.allclose(a, c)
+    for r in runs:
+        assert np.all(r.intervals[:, 0] <= r.proportions + 1e-12) and np.all(r.proportions <= r.intervals[:, 1] + 1e-12)
+        assert r.bootstrap["replicates"] == 5 and 0 <= r.bootstrap["converged"] <= 5
+        rows = r.rows()
+        assert all(row["low"] is not None and row["high"] is not None for row in rows)
+    assert infer_mixture(tb, cats, MixtureConfig(min_bytes=10, bootstrap=0)).intervals is None

@@ -146,3 +146,20 @@ def test_run_says_first_whether_the_lp_is_optimal(files):
     r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
                             "--time-limit", "0", "--no-report"])
     assert_clean_error(r, "--time-limit")
+
+
+def test_intervals_in_json_table_and_report(files):
+    d, tok, _ = files
+    out = d / "rep-b"
+    args = ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}", "--merges", "50", "--bootstrap", "3"]
+    r = runner.invoke(app, args + ["--no-report", "--json", "--seed", "7"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["bootstrap"]["replicates"] == 3 and data["bootstrap"]["seed"] == 7
+    for c in data["categories"]:
+        assert 0 <= c["low"] <= c["proportion"] + 1e-12 and c["proportion"] <= c["high"] + 1e-12 <= 1 + 1e-12
+    r = runner.invoke(app, args + ["--out", str(out)])
+    assert r.exit_code == 0 and "90%_interval" in r.stdout
+    assert "90%_interval" in (out / "report.md").read_text() and "bootstrap intervals" in (out / "report.md").read_text()
+    r = runner.invoke(app, args[:-1] + ["1", "--no-report"])
+    assert_clean_error(r, "--bootstrap")

@@ -223,7 +223,7 @@ def _mixture(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log: Lo
     tok = load_tokenizer(bpe_dir, name="tokbench-bpe")
     # Stop on a round count and a gap, never on wall time, so the committed report is reproducible.
     mc = MixtureConfig(merges=cfg.mixture_merges, sample_bytes=cfg.mixture_sample_bytes, time_limit=None,
-                       max_rounds=cfg.mixture_max_rounds, gap=cfg.mixture_gap)
+                       max_rounds=cfg.mixture_max_rounds, gap=cfg.mixture_gap, bootstrap=0)
     found = infer_mixture(tok, categories, mc, progress=progress)
     truth_bytes = res.facts.get("true_mixture", {})
     total = sum(truth_bytes.values()) or 1

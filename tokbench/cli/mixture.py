@@ -33,6 +33,8 @@ def run_cmd(
     sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", hidden=True, help="Deprecated name of --max-bytes."),
     split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
     time_limit: float = typer.Option(_D.time_limit, "--time-limit", help="Seconds of LP constraint generation; the result then says whether the optimum was proven, with the gap."),
+    bootstrap: int = typer.Option(_D.bootstrap, "--bootstrap", help="Bootstrap replicates over each category's documents for the 90% interval beside every share (0: none; each replicate recounts and re-solves)."),
+    seed: int = typer.Option(_D.seed, "--seed", help="Seed of the bootstrap draws (same seed, same intervals)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a report folder (markdown, CSV/JSON, PNG, manifest); default reports/mixture-<tokenizer>."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     no_report: bool = typer.Option(False, "--no-report", help="Print only; write no report folder."),
@@ -55,12 +57,16 @@ def run_cmd(
     from tokbench.tokenizer import load_tokenizer
 
     started = time.perf_counter()
+    if bootstrap < 0 or bootstrap == 1:
+        from tokbench.errors import ConfigError
+
+        raise ConfigError(f"--bootstrap must be 0 (no intervals) or at least 2 replicates (got {bootstrap})")
     if time_limit <= 0:
         from tokbench.errors import ConfigError
 
         raise ConfigError(f"--time-limit must be positive (got {time_limit})")
     config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(max_bytes or sample_bytes), split=split,
-                           time_limit=time_limit)
+                           time_limit=time_limit, bootstrap=bootstrap, seed=seed)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name}")
@@ -101,8 +107,11 @@ def simulate_cmd(
     seed: int = typer.Option(_S.seed, "--seed", help="Seed of the mixtures, language choice and baselines."),
     merges: int = typer.Option(_S.merges, "--merges", help="Merges to train per tokenizer (fewer if the text runs out of pairs)."),
     train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help=f"Training text budget of each tokenizer (its whole mixture), e.g. 2MB (default {_S.train_bytes:,} bytes)."),
-    corpus: str = typer.Option(_S.corpus, "--corpus", "-c", help="Bundled corpus whose languages are the categories."),
+    corpus: Optional[str] = typer.Option(None, "--corpus", "-c", help=f"Bundled corpus whose languages are the categories (default: {_S.corpus}, or code with --kind code)."),
+    kind: str = typer.Option("languages", "--kind", help="languages (LibreOffice help languages, the paper's language experiment) or code (the bundled programming languages, its code experiment)."),
     time_limit: float = typer.Option(_S.time_limit, "--time-limit", help="Seconds of LP constraint generation per trial."),
+    bootstrap: int = typer.Option(_S.bootstrap, "--bootstrap", help="Bootstrap replicates per trial (0: none); with them the report measures how often the 90% intervals hold the true share."),
+    bootstrap_time_limit: float = typer.Option(_S.bootstrap_time_limit, "--bootstrap-time-limit", help="Seconds of LP constraint generation per bootstrap replicate."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the trials and summary (JSON/CSV/markdown) to this folder."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -113,14 +122,28 @@ def simulate_cmd(
     Tokenizers are trained on the train split and the mixtures inferred from the dev split (disjoint text).
 
     Example: tokbench infer-mixture simulate --n 5 --trials 10 --seed 0 --out reports/mixture-sim-n5
+
+    Example: tokbench infer-mixture simulate --kind code --n 5 --trials 4 --bootstrap 10 --out reports/mixture/sim-code-n5
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.mixture.simulate import run_simulation, write_simulation
     from tokbench.provenance import run_manifest
 
     started = time.perf_counter()
+    if kind not in ("languages", "code"):
+        from tokbench.errors import ConfigError
+
+        raise ConfigError(f"--kind must be 'languages' or 'code' (got '{kind}')")
+    if bootstrap < 0 or bootstrap == 1:
+        from tokbench.errors import ConfigError
+
+        raise ConfigError(f"--bootstrap must be 0 (no intervals) or at least 2 replicates (got {bootstrap})")
+    corpus = corpus or ("code" if kind == "code" else _S.corpus)
+    # Code files are small: every bundled language is eligible whatever its size.
+    min_bytes = 0 if corpus == "code" else _S.min_language_bytes
     config = SimulationConfig(n=n, trials=trials, seed=seed, merges=merges, corpus=corpus, time_limit=time_limit,
-                              train_bytes=parse_size(train_bytes) or _S.train_bytes)
+                              train_bytes=parse_size(train_bytes) or _S.train_bytes, bootstrap=bootstrap,
+                              bootstrap_time_limit=bootstrap_time_limit, min_language_bytes=min_bytes)
     if out is not None:
         check_output_dir(out, force)
     from tokbench.cli.progress import cli_progress

@@ -33,6 +33,12 @@ class MixtureConfig:
                     is at most this (0: only a sweep with no violation stops the solver).
     time_limit:     stop the constraint generation after this many seconds (the result then says it did not
                     converge and gives its gap); None for no limit.
+    bootstrap:      replicates of the bootstrap over each category's documents behind the interval beside every
+                    share (0: no intervals). Each replicate recounts the pairs and re-solves the LP starting
+                    from the full sample's rows; 10 keeps the intervals to minutes on 10 categories.
+    bootstrap_time_limit: seconds of LP constraint generation per replicate.
+    interval_level: coverage of the intervals (0.9: point +- 1.645 standard deviations of the replicates).
+    seed:           seed of the bootstrap draws (the same seed gives the same intervals).
     """
 
     merges: int | None = None
@@ -46,6 +52,10 @@ class MixtureConfig:
     tolerance: float = 1e-6
     gap: float = 0.0
     time_limit: float | None = 600.0
+    bootstrap: int = 10
+    bootstrap_time_limit: float | None = 30.0
+    interval_level: float = 0.9
+    seed: int = 0
 
 
 #: The paper's number of merges, and the default cap when --merges is not given.
@@ -80,6 +90,9 @@ class SimulationConfig:
                       past ~10k are counts of a few occurrences, and the LP at 30,000 does not converge within
                       minutes on 2 cores (see reports/mixture/README.md).
     time_limit:       seconds of constraint generation per trial (see MixtureConfig.time_limit).
+    bootstrap:        bootstrap replicates per trial (0: none); with them the report gives the share of
+                      (trial, language) pairs whose true share lies inside its 90% interval (calibration).
+    bootstrap_time_limit: seconds of constraint generation per replicate.
     """
 
     n: int = 5
@@ -92,3 +105,5 @@ class SimulationConfig:
     train_bytes: int = 1_000_000
     merges: int = 10_000
     time_limit: float = 300.0
+    bootstrap: int = 0
+    bootstrap_time_limit: float = 30.0

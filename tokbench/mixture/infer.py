@@ -17,6 +17,7 @@ import numpy as np
 
 from tokbench.errors import ConfigError, CorpusError
 from tokbench.mixture.baselines import token_classification
+from tokbench.mixture.bootstrap import build_doc_words, normal_interval, run_bootstrap
 from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
 from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
 from tokbench.mixture.paircount import count_all
@@ -115,6 +116,8 @@ class MixtureResult:
     sizes: dict
     skipped: int = 0
     merges_in_list: int = 0
+    intervals: np.ndarray | None = None
+    bootstrap: dict = field(default_factory=dict)
 
     def merges_phrase(self) -> str:
         """Which merges were used, in words (the default --merges is min(30,000, the list): say which one it was).
@@ -147,7 +150,9 @@ class MixtureResult:
         return [
             {"category": self.names[i], "kind": self.kinds[i], "proportion": float(self.proportions[i]),
              "tc": float(self.tc[i]), "alpha": float(self.alpha[i]), "sample_bytes": int(self.n_bytes[i]),
-             "sample_pairs": int(self.total_pairs[i])}
+             "sample_pairs": int(self.total_pairs[i]),
+             "low": None if self.intervals is None else float(self.intervals[i, 0]),
+             "high": None if self.intervals is None else float(self.intervals[i, 1])}
             for i in order
         ]
 
@@ -169,6 +174,7 @@ class MixtureResult:
             "categories": self.rows(),
             "groups": self.groups(),
             "solver": self.lp.stats(),
+            "bootstrap": self.bootstrap,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "sizes": self.sizes,
         }
@@ -216,10 +222,15 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     timings["merges"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    words = []
+    words, doc_words = [], []
     with progress("pre-tokenizing", sum(len(c.texts) for c in categories)) as advance:
         for c in categories:
-            words.append(build_words(tok, c.texts, table, cut_markers=cut, advance=advance))
+            if config.bootstrap:
+                # Each document's pre-token counts are kept, so a bootstrap replicate only re-weights them.
+                doc_words.append(build_doc_words(tok, c.texts, table, cut_markers=cut, advance=advance))
+                words.append(doc_words[-1].words)
+            else:
+                words.append(build_words(tok, c.texts, table, cut_markers=cut, advance=advance))
     timings["pretokenize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -240,9 +251,24 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
                         purge_after=config.purge_after, advance=advance)
     timings["solve"] = time.perf_counter() - t0
 
+    intervals, boot = None, {}
+    if config.bootstrap:
+        t0 = time.perf_counter()
+        with progress(f"bootstrap ({config.bootstrap} replicates)", config.bootstrap) as advance:
+            reps, boot = run_bootstrap(
+                doc_words, table.merges, len(table), index, skip, (lp.row_steps, lp.row_pairs), config.bootstrap,
+                config.seed, config.bootstrap_time_limit,
+                dict(rows_per_step=config.rows_per_step, max_rounds=config.max_rounds, tolerance=config.tolerance,
+                     gap=config.gap, purge_after=config.purge_after), advance=advance)
+        timings["bootstrap"] = time.perf_counter() - t0
+
     n_bytes = [w.n_bytes for w in words]
     totals = [tr.total_pairs for tr in trajectories]
     props = byte_proportions(lp.alpha, n_bytes, totals)
+    if config.bootstrap:
+        intervals = normal_interval(props, reps, config.interval_level)
+        boot["level"] = config.interval_level
+        boot["std"] = reps.std(axis=0, ddof=1).tolist() if len(reps) > 1 else [0.0] * len(props)
     vocab = np.unique(table.merges[skip:, 2]).astype(np.int64)
     tc = token_classification([tr.token_counts for tr in trajectories], vocab)
     sizes = {
@@ -258,5 +284,5 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     described["source"] = portable_path(str(described.get("source", "")))
     return MixtureResult(
         described, names, [c.kind for c in categories], props, lp.alpha, tc, n_bytes, totals,
-        len(merges) - skip, lp, timings, sizes, skip, n_list,
+        len(merges) - skip, lp, timings, sizes, skip, n_list, intervals, boot,
     )

@@ -11,11 +11,15 @@ from tokbench.report import grouped_bar_chart, markdown_table, write_table
 
 def display_rows(res: MixtureResult) -> list[dict]:
     """Rows for tables: shares in percent, largest first."""
-    return [
-        {"category": r["category"], "kind": r["kind"], "inferred_%": 100 * r["proportion"], "tc_%": 100 * r["tc"],
-         "sample_bytes": r["sample_bytes"]}
-        for r in res.rows()
-    ]
+    level = res.bootstrap.get("level")
+    out = []
+    for r in res.rows():
+        row = {"category": r["category"], "kind": r["kind"], "inferred_%": 100 * r["proportion"]}
+        if r["low"] is not None:
+            row[f"{100 * level:.0f}%_interval"] = f"{100 * r['low']:.2f}-{100 * r['high']:.2f}"
+        row.update({"tc_%": 100 * r["tc"], "sample_bytes": r["sample_bytes"]})
+        out.append(row)
+    return out
 
 
 def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dict[str, Path]:
@@ -29,6 +33,8 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
     paths["png"] = grouped_bar_chart(
         out_dir / "mixture.png", labels,
         {"inferred (LP)": [100 * r["proportion"] for r in rows], "TC baseline": [100 * r["tc"] for r in rows]},
+        errors=None if res.intervals is None else
+        {"inferred (LP)": ([100 * r["low"] for r in rows], [100 * r["high"] for r in rows])},
         title=f"{name}: inferred training mixture ({res.merges_phrase()})", ylabel="share of training bytes (%)",
     )
     paths["manifest"] = write_json_atomic(out_dir / "manifest.json", manifest)
@@ -46,6 +52,12 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
         + "Shares are of training bytes; TC is the paper's token-classification baseline.",
         "",
         f"Groups: {groups}.",
+        "",
+        (f"Intervals: {100 * res.bootstrap['level']:.0f}% bootstrap intervals over each category's documents "
+         f"({res.bootstrap['replicates']} replicates, seed {res.bootstrap['seed']}, {res.bootstrap['converged']} of them "
+         f"with a proven LP optimum): the share +- {1.645 if res.bootstrap['level'] == 0.9 else 'z'} standard deviations "
+         "of the replicates. They measure how much a share depends on which documents the samples hold, not text "
+         "of kinds no category covers." if res.intervals is not None else "No intervals (--bootstrap 0)."),
         "",
         markdown_table(display_rows(res), floatfmt="{:.2f}"),
         "",

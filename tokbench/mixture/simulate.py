@@ -76,6 +76,13 @@ class Trial:
     seconds: float
     solver: dict
     sample_bytes: list[int] = field(default_factory=list)
+    intervals: np.ndarray | None = None  # (n, 2) bootstrap interval of every share, in the order of `languages`
+
+    def covered(self) -> np.ndarray | None:
+        """(n,) bool: the true share lies inside its interval."""
+        if self.intervals is None:
+            return None
+        return (self.truth >= self.intervals[:, 0] - 1e-12) & (self.truth <= self.intervals[:, 1] + 1e-12)
 
     def scores(self) -> dict[str, float]:
         return {"method": log10_mse(self.inferred, self.truth), "tc": log10_mse(self.tc, self.truth),
@@ -93,7 +100,9 @@ class Simulation:
             s = t.scores()
             rows.append({"trial": k + 1, "languages": " ".join(t.languages), "merges": t.merges,
                          "train_bytes": t.train_bytes, "sample_kb": round(sum(t.sample_bytes) / len(t.sample_bytes) / 1e3) if t.sample_bytes else None,
-                         "converged": bool(t.solver.get("converged")), "method": s["method"], "tc": s["tc"], "random": s["random"],
+                         "converged": bool(t.solver.get("converged")), "gap": t.solver.get("gap"),
+                         "method": s["method"], "tc": s["tc"], "random": s["random"],
+                         "covered": None if t.intervals is None else f"{int(t.covered().sum())}/{len(t.truth)}",
                          "seconds": round(t.seconds, 1)})
         return rows
 
@@ -105,6 +114,11 @@ class Simulation:
                         "paper": PAPER.get(self.config.n, {}).get(key)}
         return out
 
+    def coverage(self) -> float | None:
+        """Share of (trial, category) pairs whose true share lies inside its bootstrap interval."""
+        c = [t.covered() for t in self.trials if t.intervals is not None]
+        return float(np.concatenate(c).mean()) if c else None
+
     def summary_rows(self) -> list[dict]:
         return [{"estimator": k, "n": self.config.n, "trials": len(self.trials), "mean": v["mean"], "std": v["std"],
                  "paper_mean": v["paper"]} for k, v in self.summary().items()]
@@ -113,8 +127,9 @@ class Simulation:
         return {
             "config": dict(self.config.__dict__),
             "summary": self.summary(),
+            "interval_coverage": self.coverage(),
             "trials": [dict(r, truth=t.truth.tolist(), inferred=t.inferred.tolist(), tc_estimate=t.tc.tolist(),
-                            solver=t.solver)
+                            solver=t.solver, intervals=None if t.intervals is None else t.intervals.tolist())
                        for r, t in zip(self.trial_rows(), self.trials)],
         }
 
@@ -190,11 +205,14 @@ def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Calla
             tok = train_bytelevel_bpe([train[i] for i in order], config.merges, Path(tmp))
             n_merges = len(tok.model_merges() or [])
             cats = [Category(l, rest) for l, rest in zip(chosen, samples)]
-            res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges, time_limit=config.time_limit))
+            res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges, time_limit=config.time_limit,
+                                                         bootstrap=config.bootstrap, seed=config.seed,
+                                                         bootstrap_time_limit=config.bootstrap_time_limit))
         # The truth is the share of training bytes actually taken (rounding and character cuts aside).
         got = np.array(got, dtype=np.float64)
         sim.trials.append(Trial(chosen, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
-                                time.perf_counter() - started, res.lp.stats(), [int(b) for b in res.n_bytes]))
+                                time.perf_counter() - started, res.lp.stats(), [int(b) for b in res.n_bytes],
+                                res.intervals))
         if advance is not None:
             advance(1)
     return sim
@@ -222,6 +240,10 @@ def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> No
         f"LP limit {c.time_limit:.0f} s per trial. log10 MSE of the proportions:",
         "",
         markdown_table(sim.summary_rows(), floatfmt="{:.2f}"),
+        "",
+        (f"Bootstrap intervals ({c.bootstrap} replicates per trial, {c.bootstrap_time_limit:.0f} s of LP each): the "
+         f"true share lies inside its 90% interval in {100 * sim.coverage():.0f}% of the (trial, language) pairs."
+         if sim.coverage() is not None else "No bootstrap intervals (--bootstrap 0)."),
         "",
         markdown_table(sim.trial_rows(), floatfmt="{:.2f}"),
         "",

@@ -52,8 +52,10 @@ def bar_chart(path: str | Path, labels: Sequence[str], values: Sequence[float], 
 
 
 def grouped_bar_chart(path: str | Path, groups: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str,
-                      ylabel: str, hline: float | None = None, log: bool = False) -> Path:
-    """Bars for several series (e.g. tokenizers) per group (e.g. language); NaN values are left out."""
+                      ylabel: str, hline: float | None = None, log: bool = False,
+                      errors: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None) -> Path:
+    """Bars for several series (e.g. tokenizers) per group (e.g. language); NaN values are left out.
+    ``errors`` maps a series to (low, high) values drawn as error bars (intervals)."""
     import numpy as np
 
     plt = _plt()
@@ -62,7 +64,13 @@ def grouped_bar_chart(path: str | Path, groups: Sequence[str], series: Mapping[s
     fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(groups) * max(1, n / 2) + 2), 4.2))
     x = np.arange(len(groups))
     for k, (name, vals) in enumerate(series.items()):
-        ax.bar(x + (k - (n - 1) / 2) * width, np.asarray(vals, dtype=float), width, label=name)
+        v = np.asarray(vals, dtype=float)
+        yerr = None
+        if errors and name in errors:
+            lo, hi = (np.asarray(a, dtype=float) for a in errors[name])
+            yerr = np.stack([np.maximum(v - lo, 0), np.maximum(hi - v, 0)])
+        ax.bar(x + (k - (n - 1) / 2) * width, v, width, label=name, yerr=yerr, capsize=2 if yerr is not None else 0,
+               error_kw={"lw": 0.8})
     ax.set_xticks(x, groups, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
