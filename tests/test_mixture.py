@@ -312,3 +312,17 @@ def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path):
         rows = r.rows()
         assert all(row["low"] is not None and row["high"] is not None for row in rows)
     assert infer_mixture(tb, cats, MixtureConfig(min_bytes=10, bootstrap=0)).intervals is None
+
+
+def test_simulation_with_distractors_mixed_corpora_and_domain_shift():
+    from tokbench.mixture.config import SimulationConfig
+    from tokbench.mixture.simulate import eligible_languages, run_simulation
+
+    assert "code:python" in eligible_languages(SimulationConfig(corpus="libreoffice+code"))
+    shift = SimulationConfig(n=2, trials=1, seed=2, merges=300, train_bytes=60_000, time_limit=30, distractors=1,
+                             train_corpus="gnome-help")
+    assert set(eligible_languages(shift)) <= set(eligible_languages(SimulationConfig()))
+    sim = run_simulation(shift)
+    (t,) = sim.trials
+    assert len(t.languages) == 3 and t.truth[-1] == 0 and t.truth[:2].sum() == pytest.approx(1)
+    assert sim.distractor_share() == pytest.approx(t.inferred[-1]) and 0 <= sim.distractor_share() < 0.5

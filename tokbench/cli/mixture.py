@@ -108,10 +108,12 @@ def simulate_cmd(
     merges: int = typer.Option(_S.merges, "--merges", help="Merges to train per tokenizer (fewer if the text runs out of pairs)."),
     train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help=f"Training text budget of each tokenizer (its whole mixture), e.g. 2MB (default {_S.train_bytes:,} bytes)."),
     corpus: Optional[str] = typer.Option(None, "--corpus", "-c", help=f"Bundled corpus whose languages are the categories (default: {_S.corpus}, or code with --kind code)."),
-    kind: str = typer.Option("languages", "--kind", help="languages (LibreOffice help languages, the paper's language experiment) or code (the bundled programming languages, its code experiment)."),
+    kind: str = typer.Option("languages", "--kind", help="languages (LibreOffice help languages, the paper's language experiment), code (the bundled programming languages, its code experiment) or mixed (both)."),
     time_limit: float = typer.Option(_S.time_limit, "--time-limit", help="Seconds of LP constraint generation per trial."),
     bootstrap: int = typer.Option(_S.bootstrap, "--bootstrap", help="Bootstrap replicates per trial (0: none); with them the report measures how often the 90% intervals hold the true share."),
     bootstrap_time_limit: float = typer.Option(_S.bootstrap_time_limit, "--bootstrap-time-limit", help="Seconds of LP constraint generation per bootstrap replicate."),
+    distractors: int = typer.Option(_S.distractors, "--distractors", help="Extra categories per trial absent from the training mixture (truth 0); the report gives their mean inferred share."),
+    train_corpus: Optional[str] = typer.Option(None, "--train-corpus", help="Domain shift: train on this bundled corpus (e.g. gnome-help) and infer from --corpus (e.g. libreoffice)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the trials and summary (JSON/CSV/markdown) to this folder."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -130,20 +132,23 @@ def simulate_cmd(
     from tokbench.provenance import run_manifest
 
     started = time.perf_counter()
-    if kind not in ("languages", "code"):
+    if kind not in ("languages", "code", "mixed"):
         from tokbench.errors import ConfigError
 
-        raise ConfigError(f"--kind must be 'languages' or 'code' (got '{kind}')")
+        raise ConfigError(f"--kind must be 'languages', 'code' or 'mixed' (got '{kind}')")
+    if distractors < 0:
+        from tokbench.errors import ConfigError
+
+        raise ConfigError(f"--distractors must be 0 or more (got {distractors})")
     if bootstrap < 0 or bootstrap == 1:
         from tokbench.errors import ConfigError
 
         raise ConfigError(f"--bootstrap must be 0 (no intervals) or at least 2 replicates (got {bootstrap})")
-    corpus = corpus or ("code" if kind == "code" else _S.corpus)
-    # Code files are small: every bundled language is eligible whatever its size.
-    min_bytes = 0 if corpus == "code" else _S.min_language_bytes
+    corpus = corpus or {"code": "code", "mixed": "libreoffice+code"}.get(kind, _S.corpus)
     config = SimulationConfig(n=n, trials=trials, seed=seed, merges=merges, corpus=corpus, time_limit=time_limit,
                               train_bytes=parse_size(train_bytes) or _S.train_bytes, bootstrap=bootstrap,
-                              bootstrap_time_limit=bootstrap_time_limit, min_language_bytes=min_bytes)
+                              bootstrap_time_limit=bootstrap_time_limit,
+                              distractors=distractors, train_corpus=train_corpus)
     if out is not None:
         check_output_dir(out, force)
     from tokbench.cli.progress import cli_progress

@@ -93,6 +93,12 @@ class SimulationConfig:
     bootstrap:        bootstrap replicates per trial (0: none); with them the report gives the share of
                       (trial, language) pairs whose true share lies inside its 90% interval (calibration).
     bootstrap_time_limit: seconds of constraint generation per replicate.
+    distractors:      extra categories per trial that are absent from the training mixture (truth 0), inferred
+                      beside the n present ones; the report gives their mean inferred share.
+    train_corpus:     domain shift: train the tokenizers on this corpus's text of the chosen languages (all
+                      of it may be used) and infer from ``corpus`` (None: the same corpus, disjoint documents).
+                      ``corpus`` may join corpora with '+' (``libreoffice+code``: natural and code categories).
+    min_train_language_bytes: with ``train_corpus``, languages with less text there are not drawn.
     """
 
     n: int = 5
@@ -107,3 +113,6 @@ class SimulationConfig:
     time_limit: float = 300.0
     bootstrap: int = 0
     bootstrap_time_limit: float = 30.0
+    distractors: int = 0
+    train_corpus: str | None = None
+    min_train_language_bytes: int = 90_000

@@ -77,6 +77,7 @@ class Trial:
     solver: dict
     sample_bytes: list[int] = field(default_factory=list)
     intervals: np.ndarray | None = None  # (n, 2) bootstrap interval of every share, in the order of `languages`
+    distractors: int = 0  # the last `distractors` languages were absent from training (truth 0)
 
     def covered(self) -> np.ndarray | None:
         """(n,) bool: the true share lies inside its interval."""
@@ -114,6 +115,11 @@ class Simulation:
                         "paper": PAPER.get(self.config.n, {}).get(key)}
         return out
 
+    def distractor_share(self) -> float | None:
+        """Mean inferred share of a category absent from the mixture (over trials and such categories)."""
+        v = [t.inferred[len(t.truth) - t.distractors:] for t in self.trials if t.distractors]
+        return float(np.concatenate(v).mean()) if v else None
+
     def coverage(self) -> float | None:
         """Share of (trial, category) pairs whose true share lies inside its bootstrap interval."""
         c = [t.covered() for t in self.trials if t.intervals is not None]
@@ -128,6 +134,7 @@ class Simulation:
             "config": dict(self.config.__dict__),
             "summary": self.summary(),
             "interval_coverage": self.coverage(),
+            "distractor_mean_share": self.distractor_share(),
             "trials": [dict(r, truth=t.truth.tolist(), inferred=t.inferred.tolist(), tc_estimate=t.tc.tolist(),
                             solver=t.solver, intervals=None if t.intervals is None else t.intervals.tolist())
                        for r, t in zip(self.trial_rows(), self.trials)],
@@ -135,16 +142,30 @@ class Simulation:
 
 
 def eligible_languages(config: SimulationConfig) -> list[str]:
-    """The corpus languages a trial may draw: preferred variants with enough pooled text."""
+    """The categories a trial may draw: preferred variants with enough pooled text. With several corpora
+    (``libreoffice+code``) they are named ``corpus:language``; with a training corpus of its own
+    (``train_corpus``, domain shift) only languages both corpora have, with enough text in both."""
     from tokbench.corpora import corpus_info
 
+    corpora = config.corpus.split("+")
     out = []
-    for lang, meta in sorted(corpus_info(config.corpus)["languages"].items()):
-        splits = meta.get("splits", {})
-        pooled = sum(splits[s]["bytes"] for s in config.splits if s in splits)
-        if meta.get("preferred", True) and pooled >= config.min_language_bytes:
-            out.append(lang)
+    for corpus in corpora:
+        for lang, meta in sorted(corpus_info(corpus)["languages"].items()):
+            splits = meta.get("splits", {})
+            pooled = sum(splits[s]["bytes"] for s in config.splits if s in splits)
+            # The bundled code languages (~1.1 MB each) are all eligible: the floor is for natural languages.
+            if meta.get("preferred", True) and (pooled >= config.min_language_bytes or corpus == "code"):
+                out.append(f"{corpus}:{lang}" if len(corpora) > 1 else lang)
+    if config.train_corpus:
+        info = corpus_info(config.train_corpus)["languages"]
+        out = [l for l in out if l in info and info[l].get("preferred", True)
+               and sum(v["bytes"] for v in info[l].get("splits", {}).values()) >= config.min_train_language_bytes]
     return out
+
+
+def _spec(corpus: str, key: str, split: str) -> str:
+    """Corpus spec of a category key ('de' in ``corpus``, or 'code:python')."""
+    return f"{key}@{split}" if ":" in key else f"{corpus}:{key}@{split}"
 
 
 def shuffled_pool(docs: Sequence[str], seed: int, lang: str) -> list[str]:
@@ -170,49 +191,65 @@ def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Calla
     from tokbench.mixture.infer import Category, infer_mixture
 
     langs = eligible_languages(config)
-    if not 2 <= config.n <= len(langs):
-        raise ConfigError(f"--n must be between 2 and {len(langs)} (the languages of '{config.corpus}' with at least "
+    if not 2 <= config.n <= len(langs) - config.distractors:
+        raise ConfigError(f"--n must be between 2 and {len(langs) - config.distractors} (with {config.distractors} distractors; the languages of '{config.corpus}' with at least "
                           f"{config.min_language_bytes:,} bytes of text), got {config.n}")
     rng = np.random.default_rng(config.seed)
     sim = Simulation(config)
     cache: dict[str, list[str]] = {}
 
-    def pool(lang: str) -> list[str]:
-        if lang not in cache:
-            docs = [t for split in config.splits for t in load_source(f"{config.corpus}:{lang}@{split}").texts]
-            cache[lang] = shuffled_pool(docs, config.seed, lang)
-        return cache[lang]
+    def pool(lang: str, corpus: str | None = None) -> list[str]:
+        """The shuffled documents of a category ('de', or 'code:python' with joined corpora) in ``corpus``."""
+        from tokbench.corpora import corpus_info
+
+        corpus = corpus or config.corpus
+        key = f"{corpus}|{lang}"
+        if key not in cache:
+            home = lang.split(":")[0] if ":" in lang else corpus
+            have = corpus_info(home).get("splits", list(config.splits))
+            splits = [s for s in config.splits if s in have] or have
+            docs = [t for split in splits for t in load_source(_spec(corpus, lang, split)).texts]
+            cache[key] = shuffled_pool(docs, config.seed, lang)
+        return cache[key]
 
     def nbytes(texts: Sequence[str]) -> int:
         return sum(len(t.encode("utf-8")) for t in texts)
 
     for _ in range(config.trials):
         started = time.perf_counter()
-        chosen = sorted(rng.choice(langs, size=config.n, replace=False).tolist())
+        drawn = rng.choice(langs, size=config.n + config.distractors, replace=False).tolist()
+        chosen, absent = sorted(drawn[: config.n]), sorted(drawn[config.n:])
         truth = rng.dirichlet(np.ones(config.n))
-        guess = random_guess(config.n, rng)
-        avail = config.train_share * np.array([nbytes(pool(l)) for l in chosen], dtype=np.float64)
+        guess = random_guess(config.n + config.distractors, rng)
+        # Domain shift: training text from train_corpus (all of it may be used), inference text from corpus.
+        shift = bool(config.train_corpus)
+        share = 1.0 if shift else config.train_share
+        train_pool = (lambda l: pool(l, config.train_corpus)) if shift else pool
+        avail = share * np.array([nbytes(train_pool(l)) for l in chosen], dtype=np.float64)
         # Language i gives p_i * B bytes: B is capped by the scarcest language relative to its share.
         budget = int(min(config.train_bytes, np.min(avail / truth)))
         train, samples, got = [], [], []
         for lang, p in zip(chosen, truth):
-            tr, rest = split_pool(pool(lang), int(round(p * budget)))
+            tr, rest = split_pool(train_pool(lang), int(round(p * budget)))
             train.extend(tr)
-            samples.append(rest)
+            samples.append(pool(lang) if shift else rest)
             got.append(nbytes(tr))
+        # Distractors: categories absent from the training mixture, inferred from their whole pool.
+        samples += [pool(l) for l in absent]
+        got += [0] * len(absent)
         order = rng.permutation(len(train))
         with tempfile.TemporaryDirectory(prefix="tokbench-sim-") as tmp:
             tok = train_bytelevel_bpe([train[i] for i in order], config.merges, Path(tmp))
             n_merges = len(tok.model_merges() or [])
-            cats = [Category(l, rest) for l, rest in zip(chosen, samples)]
+            cats = [Category(l, rest) for l, rest in zip(chosen + absent, samples)]
             res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges, time_limit=config.time_limit,
                                                          bootstrap=config.bootstrap, seed=config.seed,
                                                          bootstrap_time_limit=config.bootstrap_time_limit))
         # The truth is the share of training bytes actually taken (rounding and character cuts aside).
         got = np.array(got, dtype=np.float64)
-        sim.trials.append(Trial(chosen, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
+        sim.trials.append(Trial(chosen + absent, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
                                 time.perf_counter() - started, res.lp.stats(), [int(b) for b in res.n_bytes],
-                                res.intervals))
+                                res.intervals, len(absent)))
         if advance is not None:
             advance(1)
     return sim
@@ -244,6 +281,11 @@ def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> No
         (f"Bootstrap intervals ({c.bootstrap} replicates per trial, {c.bootstrap_time_limit:.0f} s of LP each): the "
          f"true share lies inside its 90% interval in {100 * sim.coverage():.0f}% of the (trial, language) pairs."
          if sim.coverage() is not None else "No bootstrap intervals (--bootstrap 0)."),
+        "",
+        (f"Distractors: {c.distractors} categories per trial absent from the training mixture got "
+         f"{100 * sim.distractor_share():.2f}% on average (truth 0)." if c.distractors else ""),
+        (f"Domain shift: tokenizers trained on '{c.train_corpus}', categories inferred from '{c.corpus}'."
+         if c.train_corpus else ""),
         "",
         markdown_table(sim.trial_rows(), floatfmt="{:.2f}"),
         "",
