@@ -320,9 +320,10 @@ def test_simulation_with_distractors_mixed_corpora_and_domain_shift():
 
     assert "code:python" in eligible_languages(SimulationConfig(corpus="libreoffice+code"))
     shift = SimulationConfig(n=2, trials=1, seed=2, merges=300, train_bytes=60_000, time_limit=30, distractors=1,
-                             train_corpus="gnome-help")
+                             train_corpus="gnome-help", sample_bytes=200_000)
     assert set(eligible_languages(shift)) <= set(eligible_languages(SimulationConfig()))
     sim = run_simulation(shift)
     (t,) = sim.trials
+    assert max(t.sample_bytes) <= 200_000
     assert len(t.languages) == 3 and t.truth[-1] == 0 and t.truth[:2].sum() == pytest.approx(1)
     assert sim.distractor_share() == pytest.approx(t.inferred[-1]) and 0 <= sim.distractor_share() < 0.5

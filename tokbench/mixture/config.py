@@ -99,6 +99,8 @@ class SimulationConfig:
                       of it may be used) and infer from ``corpus`` (None: the same corpus, disjoint documents).
                       ``corpus`` may join corpora with '+' (``libreoffice+code``: natural and code categories).
     min_train_language_bytes: with ``train_corpus``, languages with less text there are not drawn.
+    sample_bytes:     cap on each category's inference sample (the front of the rest of its pool); None: all of
+                      the rest (error against sample size).
     """
 
     n: int = 5
@@ -116,3 +118,4 @@ class SimulationConfig:
     distractors: int = 0
     train_corpus: str | None = None
     min_train_language_bytes: int = 90_000
+    sample_bytes: int | None = None

@@ -237,6 +237,8 @@ def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Calla
         # Distractors: categories absent from the training mixture, inferred from their whole pool.
         samples += [pool(l) for l in absent]
         got += [0] * len(absent)
+        if config.sample_bytes:
+            samples = [take_bytes(x, config.sample_bytes) for x in samples]
         order = rng.permutation(len(train))
         with tempfile.TemporaryDirectory(prefix="tokbench-sim-") as tmp:
             tok = train_bytelevel_bpe([train[i] for i in order], config.merges, Path(tmp))
@@ -286,6 +288,7 @@ def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> No
          f"{100 * sim.distractor_share():.2f}% on average (truth 0)." if c.distractors else ""),
         (f"Domain shift: tokenizers trained on '{c.train_corpus}', categories inferred from '{c.corpus}'."
          if c.train_corpus else ""),
+        (f"Inference samples capped at {c.sample_bytes:,} bytes per category." if c.sample_bytes else ""),
         "",
         markdown_table(sim.trial_rows(), floatfmt="{:.2f}"),
         "",
