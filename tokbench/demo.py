@@ -53,7 +53,10 @@ class DemoConfig:
     mixture_merges: int = 15_000
     mixture_max_rounds: int = 40
     mixture_gap: float = 0.01
+    #: transplant (with the model extra and SmolLM2 present): methods, and the English text measured on
     transplant_methods: tuple[str, ...] = ("omp",)
+    transplant_text: str = "libreoffice:en@test"
+    transplant_bytes: int = 24_000
     seed: int = 0
 
     def effective(self) -> "DemoConfig":
@@ -61,7 +64,7 @@ class DemoConfig:
         if not self.quick:
             return self
         return replace(self, train_bytes=1_000_000, vocab_size=4_000, char_bpe_vocab=2_000, eval_bytes=40_000,
-                       mixture_sample_bytes=120_000, mixture_merges=3_500)
+                       mixture_sample_bytes=120_000, mixture_merges=3_500, transplant_bytes=8_000)
 
 
 @dataclass
@@ -335,28 +338,24 @@ def _transplant(cfg: DemoConfig, bpe_dir: Path, out: Path, res: DemoResult, log:
         return
     from tokbench.corpora import load_source
     from tokbench.transplant.config import TransplantConfig
-    from tokbench.transplant.evaluate import evaluate_dir
-    from tokbench.transplant.run import export_hf, transplant
+    from tokbench.transplant.run import compare_bits_per_byte, transplant
 
     t0 = time.perf_counter()
-    text_bytes = 8_000 if cfg.quick else 24_000
-    texts = load_source("libreoffice:en@test", max_bytes=text_bytes).texts
+    text_bytes = cfg.transplant_bytes
+    texts = load_source(cfg.transplant_text, max_bytes=text_bytes).texts
     log(f"transplanting SmolLM2-135M onto tokbench-bpe ({', '.join(cfg.transplant_methods)}) and measuring bits per byte")
     work = Path(tempfile.mkdtemp(prefix="tokbench-demo-transplant-"))
-    rows = []
     try:
-        export_hf(gguf, work / "original", progress=progress)
-        base = evaluate_dir(work / "original", texts)
-        rows.append({"model": "SmolLM2-135M (original tokenizer)", "method": "-", "bits_per_byte": base.bits_per_byte,
-                     "tokens": base.tokens})
-        for method in cfg.transplant_methods:
-            manifest = transplant(gguf, bpe_dir, work / method, TransplantConfig(method=method), progress=progress)
-            m = evaluate_dir(work / method, texts)
-            counts = manifest.get("counts", {})
-            rows.append({"model": "SmolLM2-135M on tokbench-bpe", "method": method, "bits_per_byte": m.bits_per_byte,
-                         "tokens": m.tokens, "shared tokens": counts.get("shared"), "new tokens": counts.get("new")})
+        counts = {m: transplant(gguf, bpe_dir, work / m, TransplantConfig(method=m), progress=progress).get("counts", {})
+                  for m in cfg.transplant_methods}
+        measured = compare_bits_per_byte(gguf, {m: work / m for m in cfg.transplant_methods}, texts, progress=progress)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    base = measured.pop("original")
+    rows = [{"model": "SmolLM2-135M (original tokenizer)", "method": "-", "bits_per_byte": base.bits_per_byte, "tokens": base.tokens}]
+    for method, m in measured.items():
+        rows.append({"model": "SmolLM2-135M on tokbench-bpe", "method": method, "bits_per_byte": m.bits_per_byte,
+                     "tokens": m.tokens, "shared tokens": counts[method].get("shared"), "new tokens": counts[method].get("new")})
     res.timings["transplant"] = round(time.perf_counter() - t0, 2)
     res.facts["transplant_bpb"] = {f"{r['model']}|{r['method']}": r["bits_per_byte"] for r in rows}
     res.sections += title + [

@@ -11,10 +11,9 @@ from typing import List, Optional
 import typer
 
 from tokbench.errors import ConfigError
-from tokbench.train.config import KINDS, PRETOKENIZERS, SUPERBPE_RECIPES, TrainConfig
+from tokbench.train.config import DEFAULT_CORPUS, KINDS, PRETOKENIZERS, SUPERBPE_RECIPES, TrainConfig
 
 D = TrainConfig()
-DEFAULT_CORPUS = "libreoffice@train"
 
 
 def _transition(text: str) -> float:
@@ -55,7 +54,7 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (tokenizer.json, tokbench.json, ...)."),
     corpus: Optional[List[str]] = typer.Option(None, "--corpus", "-c", help=f"Corpus spec, optionally SPEC=WEIGHT; repeat to mix by bytes. Default: {DEFAULT_CORPUS} (every language, equal bytes)."),
     vocab_size: int = typer.Option(D.vocab_size, "--vocab-size", "-v", help="Final vocabulary size, special tokens included."),
-    train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help="Training text budget for the whole mixture, exact (the last segment is cut at a character boundary); 'all' for everything. [default: 50MB]"),
+    train_bytes: Optional[str] = typer.Option(None, "--train-bytes", help=f"Training text budget for the whole mixture, exact (the last segment is cut at a character boundary); 'all' for everything. [default: {D.max_bytes / 1e6:g}MB]"),
     old_max_bytes: Optional[str] = typer.Option(None, "--max-bytes", hidden=True, help="Deprecated name of --train-bytes."),
     seed: int = typer.Option(D.seed, "--seed", help="Seed of the byte sampling."),
     exact_mixture: bool = typer.Option(False, "--exact-mixture", help="Keep the weights' byte proportions exactly, shrinking the budget when a source is short (default: each source gives up to its share)."),

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from tokbench.cli.common import console, new_app, print_json, rich_table
-from tokbench.transplant.config import AUX_SPACES, METHODS, TransplantConfig
+from tokbench.transplant.config import AUX_SPACES, METHODS, BitsPerByteConfig, TransplantConfig
 
 _D = TransplantConfig()
+_E = BitsPerByteConfig()
+_EVAL_BYTES = f"{_E.max_bytes / 1000:g}KB"
 
 app = new_app(
     "Move a model onto a new tokenizer (OMP, TokenAdapt heuristic, baselines) and measure it in bits per byte.",
@@ -46,7 +46,7 @@ def run(
     max_candidates: int = typer.Option(_D.max_candidates, "--max-candidates", help="OMP pre-screens each new token to this many most-correlated anchors on large vocabularies (0 = exact search)."),
     old_tokenizer: Optional[str] = typer.Option(None, "--old-tokenizer", help="The model's own tokenizer when MODEL does not carry one."),
     corpus: Optional[str] = typer.Option(None, "--corpus", "-c", help="Corpus spec (or text file) to measure original and transplanted bits per byte on, e.g. libreoffice:en-us@test."),
-    max_bytes: str = typer.Option("50KB", "--max-bytes", help="With --corpus: read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
+    max_bytes: str = typer.Option(_EVAL_BYTES, "--max-bytes", help="With --corpus: read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
     eval_spec: Optional[str] = typer.Option(None, "--eval", hidden=True, help="Deprecated name of --corpus."),
     eval_bytes: Optional[str] = typer.Option(None, "--eval-bytes", hidden=True, help="Deprecated name of --max-bytes."),
     seed: int = typer.Option(_D.seed, "--seed", help="Seed for --method random."),
@@ -59,7 +59,7 @@ def run(
     """
     from tokbench.cli.common import parse_size
     from tokbench.files import check_output_dir
-    from tokbench.transplant.run import export_hf, transplant, validate
+    from tokbench.transplant.run import compare_bits_per_byte, transplant, validate
 
     cfg = TransplantConfig(method=method, k=k, aux=aux, ridge=ridge, scale=scale, rank_decay=rank_decay, calibrate=calibrate, delta=delta, max_candidates=max_candidates, seed=seed)
     validate(cfg)
@@ -78,22 +78,9 @@ def run(
                       f"{counts['special_matched']} specials matched by role/string, {counts['special_unmatched']} unmatched specials; "
                       f"{'tied' if man['tied'] else 'untied'} head; {man['wall_time_s']:.1f} s")
     if src is not None:
-        from tokbench.transplant.evaluate import evaluate_dir
-
-        model_path = Path(model)
-        tmp = None
-        if model_path.is_file():
-            tmp = Path(tempfile.mkdtemp(prefix="tokbench-orig-"))
-            export_hf(model, tmp / "orig")
-            model_path = tmp / "orig"
-        try:
-            rows = []
-            for label, d in (("original", model_path), ("transplanted", out)):
-                r = evaluate_dir(d, src.texts)
-                rows.append({"model": label, **r.as_dict()})
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+        with cli_progress() as progress:
+            measured = compare_bits_per_byte(model, {"transplanted": out}, src.texts, progress=progress)
+        rows = [{"model": label, **r.as_dict()} for label, r in measured.items()]
         result["eval"] = {"text": src.label, "rows": rows}
         if not as_json:
             console.print(rich_table(rows, title=f"bits per byte on {src.label} ({rows[0]['bytes']:,} bytes)",
@@ -106,9 +93,9 @@ def run(
 def eval_cmd(
     model_dir: Path = typer.Argument(..., metavar="MODEL_DIR", help="An HF model folder with its tokenizer (e.g. a transplant output)."),
     corpus: Optional[str] = typer.Option(None, "--corpus", "-c", help="Corpus spec or text file to measure on, e.g. turkish:tr@test."),
-    max_bytes: str = typer.Option("50KB", "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
+    max_bytes: str = typer.Option(_EVAL_BYTES, "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB."),
     text: Optional[str] = typer.Option(None, "--text", hidden=True, help="Deprecated name of --corpus."),
-    context: int = typer.Option(1024, "--context", help="Window length in tokens (BOS included)."),
+    context: int = typer.Option(_E.context, "--context", help="Window length in tokens (BOS included)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Bits per byte of MODEL_DIR on a text (per-token loss summed over the text / its UTF-8 bytes).

@@ -39,6 +39,8 @@ class MixtureConfig:
     bootstrap_time_limit: seconds of LP constraint generation per replicate.
     interval_level: coverage of the intervals (0.9: point +- 1.645 standard deviations of the replicates).
     seed:           seed of the bootstrap draws (the same seed gives the same intervals).
+    stabilise:      lazy LP: weight of the best weights so far in the point where violations are sought
+                    (0: plain cutting planes at the LP's solution).
     """
 
     merges: int | None = None
@@ -56,6 +58,7 @@ class MixtureConfig:
     bootstrap_time_limit: float | None = 30.0
     interval_level: float = 0.9
     seed: int = 0
+    stabilise: float = 0.5
 
 
 #: The paper's number of merges, and the default cap when --merges is not given.

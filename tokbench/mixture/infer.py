@@ -248,7 +248,7 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     with progress("solving the LP (re-solves)", None) as advance:
         lp = solve_lazy(problem, rows_per_step=config.rows_per_step, max_rounds=config.max_rounds,
                         tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit,
-                        purge_after=config.purge_after, advance=advance)
+                        purge_after=config.purge_after, stabilise=config.stabilise, advance=advance)
     timings["solve"] = time.perf_counter() - t0
 
     intervals, boot = None, {}

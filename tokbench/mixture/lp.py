@@ -509,7 +509,7 @@ def _row_coefficients(problem: Problem, ts: np.ndarray, ps: np.ndarray) -> np.nd
 
 def solve_lazy(problem: Problem, *, rows_per_step: int = _D.rows_per_step, max_rounds: int = _D.max_rounds,
                tolerance: float = _D.tolerance, gap: float = _D.gap, time_limit: float | None = None,
-               stabilise: float = 0.5, purge_after: int = _D.purge_after, advance: Callable[[int], None] | None = None,
+               stabilise: float = _D.stabilise, purge_after: int = _D.purge_after, advance: Callable[[int], None] | None = None,
                seed_rows: tuple[np.ndarray, np.ndarray] | None = None) -> LPResult:
     """Optimal alpha by simultaneous row and column generation (see the module docstring).
 

@@ -28,6 +28,8 @@ class Kind(str, Enum):
 KINDS = tuple(k.value for k in Kind)
 PRETOKENIZERS = ("gpt2", "gpt4o")
 SUPERBPE_RECIPES = ("paper", "2025")
+#: The text `tokbench train` reads when no corpus is given: every bundled language, equal bytes.
+DEFAULT_CORPUS = "libreoffice@train"
 
 #: Special tokens a kind gets when the user names none.
 DEFAULT_SPECIAL_TOKENS: dict[str, tuple[str, ...]] = {

@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from tokbench.errors import ConfigError, require
+from tokbench.transplant.config import BitsPerByteConfig
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def window_setup(cfg, context: int) -> tuple[int, int]:
     return int(bos), max(2, min(context, max_ctx))
 
 
-def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024, batch_tokens: int = 2048,
+def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = BitsPerByteConfig.context, batch_tokens: int = 2048,
                   join: str | None = "\n", advance: Callable[[int], None] | None = None) -> BitsPerByte:
     """Sum of per-token negative log-likelihoods (bits) over ``texts`` / their UTF-8 bytes.
 
@@ -136,7 +137,7 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, context: int = 1024
     return BitsPerByte(bits / n_bytes, bits / max(n_tok, 1), n_tok, n_bytes, len(texts), round(time.perf_counter() - t0, 2))
 
 
-def evaluate_dir(model_dir: str | Path, texts: Sequence[str], *, context: int = 1024, join: str | None = "\n",
+def evaluate_dir(model_dir: str | Path, texts: Sequence[str], *, context: int = BitsPerByteConfig.context, join: str | None = "\n",
                  advance: Callable[[int], None] | None = None) -> BitsPerByte:
     model, tok = load_model(model_dir)
     return bits_per_byte(model, tok, texts, context=context, join=join, advance=advance)

@@ -10,6 +10,7 @@ import time
 import weakref
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -24,9 +25,12 @@ from tokbench.transplant import estimators as est
 from tokbench.transplant.aux import MiniLM, Pieces, old_pieces, self_space
 from tokbench.transplant.checkpoint import Checkpoint, Tensor, save_checkpoint
 from tokbench.transplant.load import load_checkpoint
-from tokbench.transplant.config import AUX_SPACES, CALIBRATIONS, METHODS, PRIOR_BYTES, PRIOR_TEXT, TransplantConfig
+from tokbench.transplant.config import AUX_SPACES, CALIBRATIONS, METHODS, PRIOR_BYTES, PRIOR_TEXT, BitsPerByteConfig, TransplantConfig
 from tokbench.transplant.omp import omp
 from tokbench.transplant.vocab import Alignment, align_vocabularies, special_roles
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tokbench.transplant.evaluate import BitsPerByte
 
 MANIFEST_NAME = "tokbench_transplant.json"
 
@@ -276,7 +280,7 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
 
 
 def mean_hidden_state(ckpt: Checkpoint, old: Tokenizer, tied: bool, text: str = PRIOR_TEXT,
-                      max_bytes: int = PRIOR_BYTES, context: int = 1024) -> np.ndarray:
+                      max_bytes: int = PRIOR_BYTES, context: int = BitsPerByteConfig.context) -> np.ndarray:
     """(D,) float64 mean over ``text`` of the base model's final hidden state (after the final norm).
 
     The base model is written unchanged to a temporary HF folder and run once in transformers (needs the
@@ -320,6 +324,25 @@ def export_hf(model: str | Path, out: str | Path, *, force: bool = False, progre
     old = old_tokenizer_for(ckpt)
     del ckpt
     return transplant(model, old, out, TransplantConfig(method="mean"), force=force, progress=progress)
+
+
+def compare_bits_per_byte(original: str | Path, transplanted: dict[str, str | Path], texts: Sequence[str], *,
+                          context: int = BitsPerByteConfig.context, progress: Progress = no_progress) -> dict[str, "BitsPerByte"]:
+    """Bits per byte on the same ``texts`` of the original model and of each transplanted folder:
+    ``{"original": ..., label: ...}`` in that order. An original given as a GGUF file is measured through a
+    temporary HF export of it (removed afterwards). Needs the 'model' extra."""
+    from tokbench.transplant.evaluate import evaluate_dir
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="tokbench-orig-") as tmp:
+        folder = Path(original)
+        if folder.is_file():
+            folder = Path(tmp) / "original"
+            export_hf(original, folder, progress=progress)
+        for label, path in {"original": folder, **transplanted}.items():
+            with progress(f"bits per byte: {label}", None) as advance:
+                out[label] = evaluate_dir(path, texts, context=context, advance=advance)
+    return out
 
 
 def _hashes(path: Path) -> dict:
