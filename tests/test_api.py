@@ -102,3 +102,12 @@ def test_check_writes_and_checks_a_baseline(tmp_path):
     assert data["vocab"]["size"] == res.vocab_size and (tmp_path / "b.json").exists()
     report = check(tmp_path / "tok", tmp_path / "b.json")
     assert report.passed, [r.message for r in report.failures]
+
+
+def test_a_transformers_fast_tokenizer_is_taken_as_it_is(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    res = train(_lines(), kind="bpe", vocab_size=300, min_frequency=1)
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=res.tokenizer)
+    tok = load_tokenizer(fast)
+    text = "Merhaba dünya! The quick brown fox."
+    assert tok.encode_batch([text]).ids.tolist() == fast(text, add_special_tokens=False)["input_ids"]
