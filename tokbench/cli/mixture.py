@@ -113,7 +113,7 @@ def simulate_cmd(
     bootstrap: int = typer.Option(_S.bootstrap, "--bootstrap", help="Bootstrap replicates per trial (0: none); with them the report measures how often the 90% intervals hold the true share."),
     bootstrap_time_limit: float = typer.Option(_S.bootstrap_time_limit, "--bootstrap-time-limit", help="Seconds of LP constraint generation per bootstrap replicate."),
     distractors: int = typer.Option(_S.distractors, "--distractors", help="Extra categories per trial absent from the training mixture (truth 0); the report gives their mean inferred share."),
-    max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Cap each category's inference sample at SIZE, e.g. 100KB (default: the rest of its pool, 0.6-1.7 MB), to measure error against sample size."),
+    max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (here each category's inference sample), e.g. 100KB (default: the rest of its pool, 0.6-1.7 MB), to measure error against sample size."),
     train_corpus: Optional[str] = typer.Option(None, "--train-corpus", help="Domain shift: train on this bundled corpus (e.g. gnome-help) and infer from --corpus (e.g. libreoffice)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the trials and summary (JSON/CSV/markdown) to this folder."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
