@@ -1,0 +1,230 @@
+"""Benchmark tokbench at scale: peak memory and wall time against corpus size, beside the stock paths.
+
+For each corpus size (default 100MB; e.g. ``--sizes 100MB,1GB``) a text file of varied text is built from
+the bundled corpora (every train/test/dev split of libreoffice, code, turkish, gnome-help and udhr): pass
+0 is every segment once; each further pass shuffles the segments with its own seed, joins them in pairs
+and maps the digits 0-9 through a pass-specific permutation, so repeated passes add new segments and new
+number pre-tokens instead of one file repeated. One segment per line (newlines inside a segment become
+spaces). Then, each in a fresh child process whose wall time and peak RSS (``wait4``'s ``ru_maxrss``) are
+taken:
+
+  stock-bpe        stock `tokenizers` byte-level BPE ``Tokenizer.train([file])`` (what a user would run)
+  tokbench-bpe     ``tokbench train bpe -c FILE --max-bytes all`` (streams the file into the same trainer)
+  tokbench-superbpe ``tokbench train superbpe -c FILE --max-bytes all``
+  stock-encode     stock ``Tokenizer.encode_batch`` over the file in batches of 1,024 lines, counting tokens
+  tokbench-count-ray-1/-2  pre-token counting for BPE-from-counts on a local Ray cluster of 1 / 2 CPUs
+                   (``--engine ray``; when the ray extra is installed)
+
+All use one vocabulary size (32,000 default) and the same pre-tokenizer (GPT-2's). Ratios are taken within
+one run; the machine may be shared, so times are single runs under whatever load there was.
+
+    python scripts/bench_scale.py --sizes 100MB            # then 1GB, 5GB, 10GB as time allows
+    python scripts/bench_scale.py --sizes 1GB --jobs stock-bpe,tokbench-bpe
+
+Results accumulate in reports/bench/scale.json (one entry per size and job, newer runs replace older
+ones) and reports/bench/scale.md is rewritten from it after every job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT_JSON = ROOT / "reports" / "bench" / "scale.json"
+REPORT_MD = ROOT / "reports" / "bench" / "scale.md"
+
+BUILD = r"""
+import random, sys
+from tokbench.corpora import bundled_corpora, open_streams
+path, size = sys.argv[1], int(sys.argv[2])
+segs = []
+for name in ("libreoffice", "code", "turkish", "gnome-help", "udhr"):
+    if name in bundled_corpora():
+        for s in open_streams(name):
+            segs.extend(" ".join(t.split("\n")) for t in s.texts() if t.strip())
+written, k = 0, 0
+with open(path, "w", encoding="utf-8") as f:
+    while written < size:
+        order = list(range(len(segs)))
+        if k:
+            rnd = random.Random(k)
+            rnd.shuffle(order)
+            digits = list("0123456789"); rnd.shuffle(digits)
+            table = str.maketrans("0123456789", "".join(digits))
+        for i in range(0, len(order), 1 if k == 0 else 2):
+            line = segs[order[i]] if k == 0 else " ".join(segs[j] for j in order[i:i + 2]).translate(table)
+            data = line + "\n"
+            n = len(data.encode("utf-8"))
+            if written + n > size:
+                size = written  # full: the next segment does not fit
+                break
+            f.write(data)
+            written += n
+        k += 1
+print(written, k)
+"""
+
+STOCK_BPE = r"""
+import sys
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokbench.train.pretokenizers import stage1_pretokenizer
+path, vocab, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tok = Tokenizer(models.BPE())
+tok.pre_tokenizer = stage1_pretokenizer("gpt2")
+tok.decoder = decoders.ByteLevel()
+trainer = trainers.BpeTrainer(vocab_size=vocab, min_frequency=2, special_tokens=["<|endoftext|>"],
+                              initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+tok.train([path], trainer)
+tok.save(out)
+"""
+
+STOCK_ENCODE = r"""
+import sys
+from tokenizers import Tokenizer
+path, tok_path = sys.argv[1], sys.argv[2]
+tok = Tokenizer.from_file(tok_path)
+n_tokens = n_bytes = 0
+batch = []
+def flush():
+    global n_tokens
+    for e in tok.encode_batch(batch, add_special_tokens=False):
+        n_tokens += len(e.ids)
+with open(path, encoding="utf-8") as f:
+    for line in f:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        batch.append(line)
+        n_bytes += len(line.encode("utf-8"))
+        if len(batch) >= 1024:
+            flush(); batch = []
+flush()
+print(n_bytes, n_tokens)
+"""
+
+
+def parse_size(text: str) -> int:
+    units = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
+    t = text.strip().upper()
+    for u, m in units.items():
+        if t.endswith(u):
+            return int(float(t[: -len(u)]) * m)
+    return int(t)
+
+
+def run(cmd: list[str], env: dict, log: Path) -> dict:
+    """Run ``cmd`` niced, return wall seconds, peak RSS (MB) and exit code."""
+    t0 = time.perf_counter()
+    with open(log, "w") as lf:
+        p = subprocess.Popen(["nice", "-n", "5", *cmd], stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "exit": p.returncode,
+            "tail": log.read_text(errors="replace")[-400:] if p.returncode else ""}
+
+
+def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[str]]:
+    py = sys.executable
+    tb = [py, "-c", "import sys; from tokbench.cli.main import main; sys.argv[0] = 'tokbench'; main()"]
+    return {
+        "stock-bpe": [py, "-c", STOCK_BPE, str(corpus), str(vocab), str(work / "stock-bpe.json")],
+        "tokbench-bpe": [*tb, "train", "bpe", "-c", str(corpus), "--max-bytes", "all", "-v", str(vocab),
+                         "-o", str(work / "tokbench-bpe"), "--force", "--json"],
+        "tokbench-superbpe": [*tb, "train", "superbpe", "-c", str(corpus), "--max-bytes", "all", "-v", str(vocab),
+                              "-o", str(work / "tokbench-superbpe"), "--force", "--json"],
+        "stock-encode": [py, "-c", STOCK_ENCODE, str(corpus), str(work / "stock-bpe.json")],
+    }
+
+
+def load_results() -> dict:
+    if REPORT_JSON.exists():
+        return json.loads(REPORT_JSON.read_text())
+    return {"runs": {}}
+
+
+def save(results: dict) -> None:
+    REPORT_JSON.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_JSON.write_text(json.dumps(results, indent=1, sort_keys=True))
+    REPORT_MD.write_text(render(results))
+
+
+def render(results: dict) -> str:
+    lines = ["# Scale benchmark", "",
+             "Written by `python scripts/bench_scale.py` (see its docstring for what each job runs). Peak RSS is",
+             "the child process's `ru_maxrss`; times are single runs on a shared 2-core machine (other jobs",
+             "were running), so ratios within one size are the meaningful figures.", ""]
+    for size_key in sorted(results["runs"], key=lambda k: results["runs"][k]["bytes"]):
+        r = results["runs"][size_key]
+        jobs = r["jobs"]
+        lines += [f"## {size_key} ({r['bytes']:,} bytes, built in {r.get('build_s', '?')} s)", "",
+                  f"command: `{r.get('command', '')}`", "",
+                  "| job | wall s | peak RSS MB | note |", "|---|---:|---:|---|"]
+        for name, j in jobs.items():
+            note = j.get("note", "") if j["exit"] == 0 else f"FAILED (exit {j['exit']})"
+            lines.append(f"| {name} | {j['wall_s']} | {j['peak_rss_mb']} | {note} |")
+        lines.append("")
+        sb, tb = jobs.get("stock-bpe"), jobs.get("tokbench-bpe")
+        if sb and tb and sb["exit"] == tb["exit"] == 0:
+            lines.append(f"- train bpe vs stock: time {tb['wall_s'] / sb['wall_s']:.2f}x, peak RSS "
+                         f"{tb['peak_rss_mb'] / sb['peak_rss_mb']:.2f}x (targets <= 1.1x and <= 1.3x)")
+        sp = jobs.get("tokbench-superbpe")
+        if sp and tb and sp["exit"] == tb["exit"] == 0:
+            lines.append(f"- train superbpe vs tokbench bpe: time {sp['wall_s'] / tb['wall_s']:.2f}x (target <= 2x), "
+                         f"peak RSS {sp['peak_rss_mb'] / tb['peak_rss_mb']:.2f}x")
+        if "same_merges" in r:
+            lines.append(f"- tokbench bpe's merges equal stock's (same file, same settings): {r['same_merges']}")
+        lines.append("")
+    lines += ["Machine: " + results.get("machine", ""), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100MB")
+    ap.add_argument("--jobs", default="stock-bpe,tokbench-bpe,tokbench-superbpe,stock-encode")
+    ap.add_argument("--vocab-size", type=int, default=32000)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tokbench-bench-scale")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    results = load_results()
+    results["machine"] = f"{platform.platform(terse=True)}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    for size_text in args.sizes.split(","):
+        size = parse_size(size_text)
+        corpus = args.work / f"corpus-{size_text}.txt"
+        entry = results["runs"].setdefault(size_text, {"bytes": size, "jobs": {}})
+        entry["command"] = " ".join(["python scripts/bench_scale.py", "--sizes", size_text, "--jobs", args.jobs,
+                                     "--vocab-size", str(args.vocab_size)])
+        if not corpus.exists() or corpus.stat().st_size != size and corpus.stat().st_size < size * 0.99:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", BUILD, str(corpus), str(size)], check=True, env=env, cwd=ROOT)
+            entry["build_s"] = round(time.perf_counter() - t0, 1)
+        entry["bytes"] = corpus.stat().st_size
+        work = args.work / size_text
+        work.mkdir(exist_ok=True)
+        cmds = jobs_for(size, corpus, work, args.vocab_size)
+        for name in args.jobs.split(","):
+            print(f"[{time.strftime('%H:%M:%S')}] {size_text} {name} ...", flush=True)
+            res = run(cmds[name], env, work / f"{name}.log")
+            entry["jobs"][name] = res
+            print(f"    {res['wall_s']} s, {res['peak_rss_mb']} MB peak, exit {res['exit']}", flush=True)
+            save(results)
+        stock, ours = work / "stock-bpe.json", work / "tokbench-bpe" / "tokenizer.json"
+        if stock.exists() and ours.exists():
+            a = json.loads(stock.read_text())["model"]["merges"]
+            b = json.loads(ours.read_text())["model"]["merges"]
+            entry["same_merges"] = "yes" if a == b else f"no ({sum(x == y for x, y in zip(a, b))} of {len(a)} equal in order)"
+        save(results)
+
+
+if __name__ == "__main__":
+    main()
