@@ -137,9 +137,9 @@ def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[
     tb = [py, "-c", "import sys; from tokbench.cli.main import main; sys.argv[0] = 'tokbench'; main()"]
     return {
         "stock-bpe": [py, "-c", STOCK_BPE, str(corpus), str(vocab), str(work / "stock-bpe.json")],
-        "tokbench-bpe": [*tb, "train", "bpe", "-c", str(corpus), "--max-bytes", "all", "-v", str(vocab),
+        "tokbench-bpe": [*tb, "train", "bpe", "-c", str(corpus), "--train-bytes", "all", "-v", str(vocab),
                          "-o", str(work / "tokbench-bpe"), "--force", "--json"],
-        "tokbench-superbpe": [*tb, "train", "superbpe", "-c", str(corpus), "--max-bytes", "all", "-v", str(vocab),
+        "tokbench-superbpe": [*tb, "train", "superbpe", "-c", str(corpus), "--train-bytes", "all", "-v", str(vocab),
                               "-o", str(work / "tokbench-superbpe"), "--force", "--json"],
         "stock-encode": [py, "-c", STOCK_ENCODE, str(corpus), str(work / "stock-bpe.json")],
     }

@@ -4,7 +4,7 @@
 #   bash scripts/test.sh              # everything (what CI runs)
 #   bash scripts/test.sh -m "not integration"   # offline unit tests only
 set -euo pipefail
-TOKBENCH_EXTRAS="model,lexicon,test" source "$(dirname "$0")/setup_env.sh"
+TOKBENCH_EXTRAS="model,lexicon,test,ray" source "$(dirname "$0")/setup_env.sh"
 # mergekit is the OMP peer the transplant tests compare with; installed without its dependencies so
 # that pip never replaces the CPU build of torch (its import needs only these few).
 python -m pip install -q --disable-pip-version-check --no-deps "mergekit==0.1.5" "peft>=0.10"

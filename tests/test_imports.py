@@ -124,7 +124,7 @@ def test_importing_the_cli_loads_no_heavy_stack():
 #: ("" is tokbench/__init__.py, which re-exports the top-level API.)
 LAYERS = (
     {"version", "lazy", "errors", "files", "cache", "verified_cache", "progress", "provenance", "report"},
-    {"tokenizer", "corpora"},
+    {"tokenizer", "corpora", "engines"},
     {"metrics"},
     {"train", "mixture", "check", "transplant"},
     {"demo"},

@@ -66,6 +66,9 @@ def train_cmd(
     min_frequency: int = typer.Option(D.min_frequency, "--min-frequency", help="Minimum pair (or character) count to make a token."),
     special_tokens: Optional[List[str]] = typer.Option(None, "--special-tokens", help="Special tokens (repeat or comma-separate); default depends on the kind."),
     unk: bool = typer.Option(False, "--unk", help="char: map unseen characters to <unk> instead of byte fallback."),
+    engine: str = typer.Option(D.engine, "--engine", help="Where pre-tokens are counted: local, or ray (bpe/superbpe: actors on a Ray cluster count, the driver trains BPE from the summed counts; same tokenizer)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--engine ray: the cluster to join (e.g. ray://head:10001 or auto); default: start a local one."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="--engine ray: counting actors (default: one per CPU of the cluster)."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON instead of a table."),
 ):
@@ -77,6 +80,8 @@ def train_cmd(
     Example: [bold]tokbench train superbpe --vocab-size 32000 --out runs/superbpe-32k[/]
 
     Example: [bold]tokbench train bpe --corpus libreoffice:en@train=0.6 --corpus code:python@train=0.4 -v 16000 -o runs/mix[/]
+
+    Example: [bold]tokbench train bpe -c data/shards/ --train-bytes all --engine ray --ray-address auto -o runs/big[/]
     """
     from tokbench.cli.common import console, parse_size, print_json, rich_table
     from tokbench.cli.progress import cli_progress
@@ -92,7 +97,7 @@ def train_cmd(
         kind=kind, vocab_size=vocab_size, max_bytes=budget, seed=seed, exact_mixture=exact_mixture, pretokenizer=pretokenizer,
         transition=_transition(transition), superbpe_recipe=superbpe_recipe, caps=not no_caps,
         max_token_chars=max_token_chars, min_frequency=min_frequency, special_tokens=_specials(special_tokens),
-        char_fallback="unk" if unk else "byte",
+        char_fallback="unk" if unk else "byte", engine=engine, ray_address=ray_address, workers=workers,
     )
     check_output_dir(out, force)
     sources, weights = _load(list(corpus or [DEFAULT_CORPUS]))

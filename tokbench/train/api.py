@@ -114,7 +114,7 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
     t0 = time.perf_counter()
     mixed = mix(sources, weights, config)
     stages["mix"] = round(time.perf_counter() - t0, 3)
-    texts = mixed.texts
+    texts = mixed  # a stream: every trainer reads it batch by batch, never as a list
     kind = config.kind
     info: dict = {}
     extra: dict[str, bytes] = {}
@@ -122,12 +122,21 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
     if kind == "superbpe":
         from tokbench.train.superbpe import train_superbpe
 
-        tok, info = train_superbpe(texts, config, progress)
+        tok, info = train_superbpe(texts, config, progress,
+                                   count_map=ray_counter(config) if config.engine == "ray" else None)
         for k in ("stage1_s", "stage2_pretokenize_s", "stage2_merge_s"):
             stages[k.removesuffix("_s")] = info.pop(k)
     else:
         with progress(f"train {kind} ({config.vocab_size:,})", n_items(texts)) as adv:
-            if kind in ("bpe", "char-bpe"):
+            if kind == "bpe" and config.engine == "ray":
+                from tokbench.train.bpe_counts import train_bpe_from_counts
+
+                counts = ray_counter(config)(texts, pretoken_counter(config))
+                info["pretokens"] = len(counts)
+                tok = train_bpe_from_counts(counts, config.vocab_size, pretokenizer=config.pretokenizer,
+                                            special_tokens=config.specials, min_frequency=config.min_frequency)
+                del counts
+            elif kind in ("bpe", "char-bpe"):
                 from tokbench.train.bpe import train_bytelevel_bpe
 
                 tok = train_bytelevel_bpe(texts, config.vocab_size, pretokenizer=config.pretokenizer,
@@ -158,6 +167,27 @@ def train(config: TrainConfig, sources: Sequence, weights: Sequence[float] | Non
         stages["train"] = round(time.perf_counter() - t0, 3)
     check_nonempty(mixed)
     return TrainResult(config, tok, mixed.usage, stages, info, extra)
+
+
+def pretoken_counter(config: TrainConfig):
+    """The stage-1 pre-token counting function (picklable: Ray ships it to its actors)."""
+    from functools import partial
+
+    from tokbench.train.bpe_counts import count_pretokens
+
+    return partial(count_pretokens, pretokenizer=config.pretokenizer)
+
+
+def ray_counter(config: TrainConfig):
+    """``(texts, counter) -> summed counts`` on the Ray cluster ``config`` names."""
+    from functools import partial
+
+    from tokbench.engines.ray_counts import count_on_ray
+
+    def run(texts, counter):
+        return count_on_ray(texts, counter, address=config.ray_address, workers=config.workers)
+
+    return run
 
 
 def train_to_dir(config: TrainConfig, sources: Sequence, out: str | Path, *, weights: Sequence[float] | None = None,

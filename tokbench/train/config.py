@@ -81,6 +81,13 @@ class TrainConfig:
     #: SuperBPE stage 2 keeps at most this many distinct pre-tokens while counting (the most frequent; see
     #: tokbench.train.superbpe.BoundedCounter); None keeps every one (memory grows with the corpus).
     stage2_max_pretokens: int | None = 4_000_000
+    #: Where pre-tokens are counted: 'local' (streams into the stock trainer) or 'ray' (actors on a Ray
+    #: cluster count, the driver trains BPE from the summed counts; bpe and superbpe).
+    engine: str = "local"
+    #: Ray cluster address (None: the running session, or a local one of ``workers`` CPUs).
+    ray_address: str | None = None
+    #: Ray counting actors (None: one per CPU of the cluster).
+    workers: int | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -93,6 +100,14 @@ class TrainConfig:
             raise ConfigError(f"unknown --superbpe-recipe '{self.superbpe_recipe}'; choose one of: {', '.join(SUPERBPE_RECIPES)}")
         if self.max_bytes is not None and self.max_bytes <= 0:
             raise ConfigError("--train-bytes (the training budget) must be positive")
+        if self.engine not in ("local", "ray"):
+            raise ConfigError(f"unknown --engine '{self.engine}'; choose local or ray")
+        if self.engine == "ray" and self.kind not in ("bpe", "superbpe"):
+            raise ConfigError(f"--engine ray trains bpe and superbpe (from counted pre-tokens), not {self.kind}; use --engine local")
+        if self.engine == "ray" and self.max_token_chars is not None:
+            raise ConfigError("--engine ray does not take --max-token-chars; use --engine local")
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError("--workers must be at least 1")
         if self.sp_max_sentences < 1:
             raise ConfigError("sp_max_sentences must be at least 1")
         if self.stage2_max_pretokens is not None and self.stage2_max_pretokens < 1:

@@ -220,13 +220,23 @@ def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch:
 
 
 def replayed_words(texts: Iterable[str], stage1_spec: dict, recipe: str, vocab_bytes: Sequence[bytes | None],
-                   advance=None, max_pretokens: int | None = None, facts: dict | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                   advance=None, max_pretokens: int | None = None, facts: dict | None = None,
+                   count_map=None) -> tuple[np.ndarray, np.ndarray, int]:
     """Distinct stage-2 pre-tokens as stage-1 token ids (merges already replayed, see
     :mod:`tokbench.train.replay`). Returns (sym, wcnt, number of distinct pre-tokens) in the kernel's
     layout (see :func:`flat_symbols`)."""
     from tokbench.train.replay import pack_words, replay_pieces
 
-    counts = count_pretokens_fast(texts, recipe, advance, max_pretokens=max_pretokens)
+    if count_map is None:
+        counts = count_pretokens_fast(texts, recipe, advance, max_pretokens=max_pretokens)
+    else:
+        from functools import partial
+
+        summed = count_map(texts, partial(count_pretokens_fast, recipe=recipe, max_pretokens=max_pretokens))
+        counts = BoundedCounter(max_pretokens)
+        counts.update(summed)
+        del summed
+        counts.maybe_prune(final=True)
     if facts is not None:
         total = sum(counts.values()) + counts.dropped
         facts.update({"stage2_pretokens_bound": max_pretokens, "stage2_pretokens_peak": counts.peak,
@@ -242,16 +252,32 @@ def replayed_words(texts: Iterable[str], stage1_spec: dict, recipe: str, vocab_b
     return sym, wcnt, n_words
 
 
-def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress = no_progress, replay: str = "tokenizers"):
-    """Train SuperBPE; returns (``tokenizers.Tokenizer``, info dict with stage sizes and timings)."""
+def train_superbpe(texts: Iterable[str], cfg: TrainConfig, progress: Progress = no_progress, replay: str = "tokenizers",
+                   count_map=None):
+    """Train SuperBPE; returns (``tokenizers.Tokenizer``, info dict with stage sizes and timings).
+
+    ``count_map(texts, counter)`` runs pre-token counting elsewhere (the Ray engine) and returns the summed
+    counts; then stage 1 trains BPE from counts (equal to the stock trainer's) and stage 2 sums each
+    worker's bounded counts and bounds the sum again on the driver.
+    """
     from tokenizers import Tokenizer, models
 
     info: dict = {}
     t_vocab = cfg.transition_vocab()
     t0 = time.perf_counter()
     with progress(f"superbpe stage 1 (BPE to {t_vocab:,})", n_items(texts)) as adv:
-        stage1 = train_bytelevel_bpe(texts, t_vocab, pretokenizer=cfg.pretokenizer, special_tokens=cfg.specials,
-                                     min_frequency=cfg.min_frequency, advance=adv)
+        if count_map is not None:
+            from functools import partial
+
+            from tokbench.train.bpe_counts import count_pretokens, train_bpe_from_counts
+
+            counts1 = count_map(texts, partial(count_pretokens, pretokenizer=cfg.pretokenizer))
+            stage1 = train_bpe_from_counts(counts1, t_vocab, pretokenizer=cfg.pretokenizer,
+                                           special_tokens=cfg.specials, min_frequency=cfg.min_frequency)
+            del counts1
+        else:
+            stage1 = train_bytelevel_bpe(texts, t_vocab, pretokenizer=cfg.pretokenizer, special_tokens=cfg.specials,
+                                         min_frequency=cfg.min_frequency, advance=adv)
     info["stage1_s"] = round(time.perf_counter() - t0, 3)
     spec = json.loads(stage1.to_str())
     del stage1
@@ -273,7 +299,8 @@ def train_superbpe(texts: Sequence[str], cfg: TrainConfig, progress: Progress = 
     with progress("superbpe stage 2: pre-tokenize + replay stage 1", n_items(texts)) as adv:
         if replay == "tokenizers":
             sym, wcnt, n_words = replayed_words(texts, spec, cfg.superbpe_recipe, vocab_bytes, adv,
-                                                max_pretokens=cfg.stage2_max_pretokens, facts=info)
+                                                max_pretokens=cfg.stage2_max_pretokens, facts=info,
+                                                count_map=count_map)
             forced = forced[:0]
         else:
             counts = count_pretokens(texts, cfg.superbpe_recipe, adv)
