@@ -269,10 +269,10 @@ def train_superbpe(texts: Iterable[str], cfg: TrainConfig, progress: Progress = 
         if count_map is not None:
             from functools import partial
 
-            from tokbench.train.bpe_counts import count_pretokens, train_bpe_from_counts
+            from tokbench.train import bpe_counts
 
-            counts1 = count_map(texts, partial(count_pretokens, pretokenizer=cfg.pretokenizer))
-            stage1 = train_bpe_from_counts(counts1, t_vocab, pretokenizer=cfg.pretokenizer,
+            counts1 = count_map(texts, partial(bpe_counts.count_pretokens, pretokenizer=cfg.pretokenizer))
+            stage1 = bpe_counts.train_bpe_from_counts(counts1, t_vocab, pretokenizer=cfg.pretokenizer,
                                            special_tokens=cfg.specials, min_frequency=cfg.min_frequency)
             del counts1
         else:
