@@ -199,170 +199,207 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
     """
     results = EvalResults(config)
     results.notes = {k: v for k, v in choices(config).items() if k in config.metrics}
-    want = set(config.metrics)
-    # Inputs first: every user mistake about corpora surfaces before any slow work.
-    load = _Corpora(config.max_bytes)
-    main_sources: list[TextSource] = []
-    if want & {"compression", "fertility", "coverage"}:
-        if sources is not None:
-            main_sources = _as_sources(sources, load)
-        else:
-            for spec in config.corpora:
-                main_sources.extend(load(spec))
-    premium_ref = None
-    if "premium" in want:
-        premium_sources, premium_ref = _load_premium(config, load, premium_sources)
-    else:
-        premium_sources = []
-    tr_sources = _load_tr(config, load, tr_sources) if "tr" in want else []
-    seen = set()
-    for s in main_sources + premium_sources + [s for s, _ in tr_sources]:
-        if id(s) not in seen:
-            seen.add(id(s))
-            results.inputs.append(s.provenance())
-    for _, oracles in tr_sources:
-        for o in oracles:
-            results.oracles[f"{o.name}:{o.lang}"] = o.description
-
+    inputs = load_inputs(config, results, sources, premium_sources, tr_sources)  # user mistakes surface first
     toks = _load_tokenizers(tokenizers, results, config.use_cache)
     if not toks:
         detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
         raise TokenizerError(f"no tokenizer could be loaded ({detail})")
-
-    # Tokenizer-independent preparation, once for every tokenizer: characters and words of each text,
-    # and which premium segments pair up with the reference.
-    t = time.perf_counter()
-    texts: dict[str, TextArrays] = {}
-    for src in main_sources:
-        if src.sha256 not in texts:
-            texts[src.sha256] = text_arrays(src.texts)
-    aligned: dict[int, tuple] = {}
-    for src in premium_sources:
-        aligned[id(src)] = align(premium_ref.ids, premium_ref.texts, src.ids, src.texts,
-                                 drop_identical=src is not premium_ref)
-    results.prep_s = time.perf_counter() - t
-
-    def arrays(src: TextSource) -> TextArrays:
-        return texts[src.sha256]
-
-    def alignment(src: TextSource):
-        return aligned[id(src)]
-
+    prepared = prepare(inputs, results)
     tables: dict[str, list[dict]] = defaultdict(list)
     for tok in toks:
-        t0 = time.perf_counter()
-        timing = {"encode_s": 0.0, "metrics_s": 0.0}
-        V = tok.vocab_size
+        run = _TokenizerRun(tok, config, results)
+        if inputs.main:
+            measure_main(run, inputs.main, prepared, tables, progress)
+        if inputs.premium:
+            measure_premium(run, inputs, prepared, tables, progress)
+        if inputs.tr:
+            measure_tr(run, inputs.tr, tables, progress)
+        run.finish()
+    results.tables = dict(tables)
+    results.tables["summary"] = summary_rows(results)
+    return results
+
+
+@dataclass
+class Inputs:
+    """The corpora of one evaluation, loaded and checked before any tokenizer work."""
+
+    main: list[TextSource]
+    premium: list[TextSource]
+    reference: TextSource | None
+    #: (source, the oracles that judge its language)
+    tr: list[tuple[TextSource, list]]
+
+
+def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_sources=None, tr_sources=None) -> Inputs:
+    """Step 1: read every corpus the metric families need (each spec once), record their provenance and
+    the oracles' descriptions in ``results``."""
+    want = set(config.metrics)
+    load = _Corpora(config.max_bytes)
+    main: list[TextSource] = []
+    if want & {"compression", "fertility", "coverage"}:
+        if sources is not None:
+            main = _as_sources(sources, load)
+        else:
+            for spec in config.corpora:
+                main.extend(load(spec))
+    premium, reference = _load_premium(config, load, premium_sources) if "premium" in want else ([], None)
+    tr = _load_tr(config, load, tr_sources) if "tr" in want else []
+    seen = set()
+    for s in main + premium + [s for s, _ in tr]:
+        if id(s) not in seen:
+            seen.add(id(s))
+            results.inputs.append(s.provenance())
+    for _, oracles in tr:
+        for o in oracles:
+            results.oracles[f"{o.name}:{o.lang}"] = o.description
+    return Inputs(main, premium, reference, tr)
+
+
+@dataclass
+class Prepared:
+    """Tokenizer-independent arrays, computed once for every tokenizer."""
+
+    #: characters and words of each main text, by its sha256
+    texts: dict[str, TextArrays]
+    #: which premium segments pair up with the reference, by id() of the source
+    aligned: dict[int, tuple]
+
+
+def prepare(inputs: Inputs, results: EvalResults) -> Prepared:
+    """Step 2: characters and words of each main text, and the premium alignment (timed in ``prep_s``)."""
+    t = time.perf_counter()
+    texts: dict[str, TextArrays] = {}
+    for src in inputs.main:
+        if src.sha256 not in texts:
+            texts[src.sha256] = text_arrays(src.texts)
+    aligned = {id(src): align(inputs.reference.ids, inputs.reference.texts, src.ids, src.texts,
+                              drop_identical=src is not inputs.reference) for src in inputs.premium}
+    results.prep_s = time.perf_counter() - t
+    return Prepared(texts, aligned)
+
+
+class _TokenizerRun:
+    """One tokenizer's part of an evaluation: its masks, its encodings (each text encoded or read from the
+    cache once, then kept in memory: LibreOffice serves compression and premium) and its timings."""
+
+    def __init__(self, tok: Tokenizer, config: EvalConfig, results: EvalResults):
+        self.started = time.perf_counter()
+        self.tok, self.config, self.results = tok, config, results
+        self.want = set(config.metrics)
+        self.timing = {"encode_s": 0.0, "metrics_s": 0.0}
+        self.V = V = tok.vocab_size
         byte_mask = np.asarray(tok.byte_token_mask, dtype=np.bool_)
-        unk_mask, _ = flag_mask(V, tok.unk_id, byte_mask)
-        byte_only = np.zeros(V, dtype=np.bool_)
-        byte_only[: min(V, len(byte_mask))] = byte_mask[:V]
+        self.unk_mask, _ = flag_mask(V, tok.unk_id, byte_mask)
+        self.byte_only = np.zeros(V, dtype=np.bool_)
+        self.byte_only[: min(V, len(byte_mask))] = byte_mask[:V]
         info = encoding_cache.describe(tok)
         info["source"] = portable_path(str(info.get("source", "")))
         info["unk_id"] = tok.unk_id
         results.tokenizers.append(info)
-        timing["load_s"] = time.perf_counter() - t0
+        self.memo: dict[str, object] = {}
+        self.timing["load_s"] = time.perf_counter() - self.started
 
-        # The same text often serves several families (LibreOffice for compression and premium):
-        # keep this tokenizer's encodings in memory instead of reading them back from the cache.
-        memo: dict[str, object] = {}
+    def encoding(self, src: TextSource):
+        if src.sha256 in self.memo:
+            self.results.cache["hits"] += 1
+            return self.memo[src.sha256]
+        t = time.perf_counter()
+        enc, hit = encoding_cache.encode_texts(self.tok, src.texts, src.sha256, use_cache=self.config.use_cache)
+        self.timing["encode_s"] += time.perf_counter() - t
+        self.results.cache["hits" if hit else "misses"] += 1
+        self.memo[src.sha256] = enc
+        return enc
 
-        def enc_of(src: TextSource):
-            if src.sha256 in memo:
-                results.cache["hits"] += 1
-                return memo[src.sha256]
+    def finish(self) -> None:
+        self.timing["total_s"] = time.perf_counter() - self.started
+        self.results.timings[self.tok.name] = {k: round(v, 3) for k, v in self.timing.items()}
+
+
+def measure_main(run: _TokenizerRun, sources: list[TextSource], prepared: Prepared, tables: dict, progress: Progress) -> None:
+    """Step 3a: compression, fertility and coverage per source, then totals per kind of text."""
+    tok, V, want, power = run.tok, run.V, run.want, run.config.renyi_power
+    total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
+    totals = {k: [0, 0, 0] for k in total_counts}
+    with progress(f"{tok.name}: compression, fertility, coverage", len(sources)) as adv:
+        for src in sources:
+            enc = run.encoding(src)
             t = time.perf_counter()
-            enc, hit = encoding_cache.encode_texts(tok, src.texts, src.sha256, use_cache=config.use_cache)
-            timing["encode_s"] += time.perf_counter() - t
-            results.cache["hits" if hit else "misses"] += 1
-            memo[src.sha256] = enc
-            return enc
-
-        # --- compression / fertility / coverage on the main corpora --------------------------------
-        if main_sources:
-            total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
-            totals = {k: [0, 0, 0] for k in total_counts}
-            with progress(f"{tok.name}: compression, fertility, coverage", len(main_sources)) as adv:
-                for src in main_sources:
-                    enc = enc_of(src)
-                    t = time.perf_counter()
-                    ta = arrays(src)
-                    counts = kernels.count_ids(enc.ids, V)
-                    kind = "code" if src.kind == "code" else "natural"
-                    total_counts[kind] += counts
-                    totals[kind][0] += ta.n_bytes
-                    totals[kind][1] += ta.n_chars
-                    totals[kind][2] += enc.n_tokens
-                    label = {"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
-                    if "compression" in want:
-                        tables["compression"].append({**label, **compression_row(ta.n_bytes, ta.n_chars, enc.n_tokens, counts, V, config.renyi_power)})
-                    if "fertility" in want:
-                        tables["fertility"].append({**label, **fertility_row(enc, ta, src.lang if src.kind != "code" else None)})
-                    if "coverage" in want:
-                        tables["coverage"].append({**label, **coverage_row(enc, ta, counts, unk_mask, byte_only)})
-                    timing["metrics_s"] += time.perf_counter() - t
-                    adv(1)
-            t = time.perf_counter()
-            for kind, c in total_counts.items():
-                b, ch, n = totals[kind]
-                if n == 0:
-                    continue
-                if "compression" in want:
-                    tables["compression_total"].append({"tokenizer": tok.name, "kind": kind, "vocab_size": V,
-                                                        **compression_row(b, ch, n, c, V, config.renyi_power)})
-                if "coverage" in want:
-                    tables["coverage_total"].append({"tokenizer": tok.name, "kind": kind, "tokens": n,
-                                                     "unk_rate": float(c[unk_mask].sum()) / n,
-                                                     "byte_token_rate": float(c[byte_only].sum()) / n,
-                                                     "distinct_tokens": int((c > 0).sum()),
-                                                     "vocab_utilisation": float((c > 0).sum()) / V})
+            ta = prepared.texts[src.sha256]
+            counts = kernels.count_ids(enc.ids, V)
+            kind = "code" if src.kind == "code" else "natural"
+            total_counts[kind] += counts
+            totals[kind][0] += ta.n_bytes
+            totals[kind][1] += ta.n_chars
+            totals[kind][2] += enc.n_tokens
+            label = {"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
+            if "compression" in want:
+                tables["compression"].append({**label, **compression_row(ta.n_bytes, ta.n_chars, enc.n_tokens, counts, V, power)})
+            if "fertility" in want:
+                tables["fertility"].append({**label, **fertility_row(enc, ta, src.lang if src.kind != "code" else None)})
             if "coverage" in want:
-                for script, (share, n) in vocabulary_scripts(tok, byte_only, config.use_cache).items():
-                    tables["scripts"].append({"tokenizer": tok.name, "script": script, "share": share, "vocab_entries": n})
-            timing["metrics_s"] += time.perf_counter() - t
+                tables["coverage"].append({**label, **coverage_row(enc, ta, counts, run.unk_mask, run.byte_only)})
+            run.timing["metrics_s"] += time.perf_counter() - t
+            adv(1)
+    t = time.perf_counter()
+    for kind, c in total_counts.items():
+        b, ch, n = totals[kind]
+        if n == 0:
+            continue
+        if "compression" in want:
+            tables["compression_total"].append({"tokenizer": tok.name, "kind": kind, "vocab_size": V,
+                                                **compression_row(b, ch, n, c, V, power)})
+        if "coverage" in want:
+            tables["coverage_total"].append({"tokenizer": tok.name, "kind": kind, "tokens": n,
+                                             "unk_rate": float(c[run.unk_mask].sum()) / n,
+                                             "byte_token_rate": float(c[run.byte_only].sum()) / n,
+                                             "distinct_tokens": int((c > 0).sum()),
+                                             "vocab_utilisation": float((c > 0).sum()) / V})
+    if "coverage" in want:
+        for script, (share, n) in vocabulary_scripts(tok, run.byte_only, run.config.use_cache).items():
+            tables["scripts"].append({"tokenizer": tok.name, "script": script, "share": share, "vocab_entries": n})
+    run.timing["metrics_s"] += time.perf_counter() - t
 
-        # --- token premium --------------------------------------------------------------------------
-        if premium_sources:
-            ref_enc = enc_of(premium_ref)
-            ref_tpd = ref_enc.tokens_per_doc()
-            with progress(f"{tok.name}: premium on {premium_ref.corpus}", len(premium_sources)) as adv:
-                for src in premium_sources:
-                    enc = ref_enc if src is premium_ref else enc_of(src)
-                    t = time.perf_counter()
-                    r_pos, t_pos, identical = alignment(src)
-                    unk_pd = kernels.count_masked_per_doc(enc.ids, enc.doc_offsets, unk_mask)
-                    row = premium_row(ref_tpd, enc.tokens_per_doc(), unk_pd, r_pos, t_pos)
-                    tables["premium"].append({"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang,
-                                              "reference": premium_ref.lang, **row, "dropped_identical": identical,
-                                              "unaligned": len(src) - len(t_pos) - identical})
-                    timing["metrics_s"] += time.perf_counter() - t
-                    adv(1)
 
-        # --- %TR / %Pure ------------------------------------------------------------------------------
-        if tr_sources:
-            tb = tok.token_bytes()
-            for src, oracles in tr_sources:
-                enc = enc_of(src)
-                t = time.perf_counter()
-                counts = kernels.count_ids(enc.ids, V)
-                for oracle in list(oracles):
-                    try:
-                        with progress(f"{tok.name}: %TR {src.lang} ({oracle.name})", int((counts > 0).sum())) as adv:
-                            row = purity_row(counts, tb, oracle, adv)
-                    except TokbenchError as exc:
-                        # One oracle's missing data (no apt-get, offline) must not sink the whole evaluation.
-                        results.warnings.append(f"%TR oracle {oracle.name}:{oracle.lang} left out: {exc}")
-                        oracles.remove(oracle)
-                        results.oracles.pop(f"{oracle.name}:{oracle.lang}", None)
-                        continue
-                    tables["tr"].append({"tokenizer": tok.name, "corpus": src.label, "lang": src.lang, **row})
-                timing["metrics_s"] += time.perf_counter() - t
-        timing["total_s"] = time.perf_counter() - t0
-        results.timings[tok.name] = {k: round(v, 3) for k, v in timing.items()}
+def measure_premium(run: _TokenizerRun, inputs: Inputs, prepared: Prepared, tables: dict, progress: Progress) -> None:
+    """Step 3b: the token premium of every language of the parallel text against the reference."""
+    ref = inputs.reference
+    ref_enc = run.encoding(ref)
+    ref_tpd = ref_enc.tokens_per_doc()
+    with progress(f"{run.tok.name}: premium on {ref.corpus}", len(inputs.premium)) as adv:
+        for src in inputs.premium:
+            enc = ref_enc if src is ref else run.encoding(src)
+            t = time.perf_counter()
+            r_pos, t_pos, identical = prepared.aligned[id(src)]
+            unk_pd = kernels.count_masked_per_doc(enc.ids, enc.doc_offsets, run.unk_mask)
+            row = premium_row(ref_tpd, enc.tokens_per_doc(), unk_pd, r_pos, t_pos)
+            tables["premium"].append({"tokenizer": run.tok.name, "corpus": src.corpus, "lang": src.lang,
+                                      "reference": ref.lang, **row, "dropped_identical": identical,
+                                      "unaligned": len(src) - len(t_pos) - identical})
+            run.timing["metrics_s"] += time.perf_counter() - t
+            adv(1)
 
-    results.tables = dict(tables)
-    results.tables["summary"] = summary_rows(results)
-    return results
+
+def measure_tr(run: _TokenizerRun, tr_sources: list[tuple[TextSource, list]], tables: dict, progress: Progress) -> None:
+    """Step 3c: %TR / %Pure of the tokens used on each language's text, by each of its oracles."""
+    tok, results = run.tok, run.results
+    tb = tok.token_bytes()
+    for src, oracles in tr_sources:
+        enc = run.encoding(src)
+        t = time.perf_counter()
+        counts = kernels.count_ids(enc.ids, run.V)
+        for oracle in list(oracles):
+            try:
+                with progress(f"{tok.name}: %TR {src.lang} ({oracle.name})", int((counts > 0).sum())) as adv:
+                    row = purity_row(counts, tb, oracle, adv)
+            except TokbenchError as exc:
+                # One oracle's missing data (no apt-get, offline) must not sink the whole evaluation.
+                results.warnings.append(f"%TR oracle {oracle.name}:{oracle.lang} left out: {exc}")
+                oracles.remove(oracle)
+                results.oracles.pop(f"{oracle.name}:{oracle.lang}", None)
+                continue
+            tables["tr"].append({"tokenizer": tok.name, "corpus": src.label, "lang": src.lang, **row})
+        run.timing["metrics_s"] += time.perf_counter() - t
 
 
 def vocabulary_scripts(tok, byte_mask: np.ndarray, use_cache: bool = True) -> dict[str, tuple[float, int]]:
