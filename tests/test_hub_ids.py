@@ -90,3 +90,13 @@ def test_a_local_folder_shadows_a_hub_id(hf_cache, tmp_path, monkeypatch, tiny_t
     build_hf_bpe(tiny_texts[:4], tmp_path / "Org" / "Tiny-Tok")
     monkeypatch.chdir(tmp_path)
     assert "snapshots" not in str(load_tokenizer("Org/Tiny-Tok").source)
+
+
+def test_infer_mixture_default_report_folder_is_one_folder_for_a_hub_id(hf_cache, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "en.txt").write_text("the quick brown fox jumps over the lazy dog\n" * 300)
+    (tmp_path / "de.txt").write_text("der schnelle braune fuchs springt über den faulen hund\n" * 300)
+    r = CliRunner().invoke(app, ["infer-mixture", "Org/Tiny-Tok", "-c", "en=en.txt", "-c", "de=de.txt", "--merges", "20",
+                                 "--bootstrap", "0"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "reports" / "mixture-Org--Tiny-Tok" / "report.md").exists()

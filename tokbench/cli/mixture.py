@@ -69,7 +69,7 @@ def run_cmd(
                            time_limit=time_limit, bootstrap=bootstrap, seed=seed)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
-    out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name}")
+    out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name.replace('/', '--')}")  # hub ids hold a '/'
     if out_dir is not None:
         check_output_dir(out_dir, force)
     from tokbench.cli.progress import cli_progress
