@@ -100,3 +100,44 @@ def test_infer_mixture_default_report_folder_is_one_folder_for_a_hub_id(hf_cache
                                  "--bootstrap", "0"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "reports" / "mixture-Org--Tiny-Tok" / "report.md").exists()
+
+
+def test_download_fetches_only_tokenizer_files_then_works_offline(tmp_path, tiny_texts, monkeypatch):
+    """The online path for real: huggingface_hub against a local stand-in of the hub's HTTP API."""
+    pytest.importorskip("huggingface_hub")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.hub_server import COMMIT, serve
+    from tests.tokenizer_builders import train_bytelevel_bpe
+
+    files = {"tokenizer.json": train_bytelevel_bpe(tiny_texts).to_str().encode(), "config.json": b"{}",
+             "model.safetensors": b"\0" * 1000, "modeling_custom.py": b"raise SystemExit('code ran')"}
+    server, url, log = serve("Org/Net", files)
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+    env.update(HF_ENDPOINT=url, HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_DISABLE_TELEMETRY="1",
+               TOKBENCH_CACHE=str(tmp_path / "tb"), PYTHONPATH=str(root))
+
+    def inspect(spec, **extra):
+        return subprocess.run([sys.executable, "-m", "tokbench.cli.main", "inspect", spec, "hello world", "--json"],
+                              env={**env, **extra}, capture_output=True, text=True, timeout=300)
+
+    try:
+        r = inspect("Org/Net")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["summary"]["name"] == "Org/Net"
+        fetched = {p.rsplit("/", 1)[-1] for m, p in log if "/resolve/" in p}
+        assert fetched == {"tokenizer.json"}   # never the weights, never code
+        snap = tmp_path / "hub" / "models--Org--Net" / "snapshots" / COMMIT
+        assert sorted(p.name for p in snap.iterdir()) == ["tokenizer.json"]
+        log.clear()
+        r = inspect("Org/Net", HF_HUB_OFFLINE="1")   # now from the cache, no request at all
+        assert r.returncode == 0 and not log, (r.stderr, log)
+        r = inspect("Org/Missing")
+        assert r.returncode == 2 and "could not be downloaded" in r.stderr and "Traceback" not in r.stderr
+        assert len([l for l in r.stderr.splitlines() if l.startswith("error:")]) == 1
+    finally:
+        server.shutdown()
