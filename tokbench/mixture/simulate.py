@@ -21,6 +21,9 @@ import numpy as np
 from tokbench.mixture.baselines import log10_mse, random_guess
 from tokbench.mixture.config import MixtureConfig, SimulationConfig
 
+#: The paper's log10 MSE on code (programming languages, 100 trials): its code experiment.
+PAPER_CODE = {5: {"method": -6.46}, 10: {"method": -6.30}, 30: {"method": -5.98}}
+
 #: The paper's log10 MSE on languages (100 trials), for the report.
 PAPER = {5: {"method": -7.30, "tc": -2.12, "random": -1.39}, 10: {"method": -7.66, "random": -1.84},
          30: {"method": -7.73}, 112: {"method": -7.69}}
@@ -107,12 +110,20 @@ class Simulation:
                          "seconds": round(t.seconds, 1)})
         return rows
 
+    def paper(self) -> dict[str, float]:
+        """The paper's figures for this setting: its language or code experiment at this n; none for settings
+        it did not run (mixed corpora, distractors, domain shift, capped samples)."""
+        c = self.config
+        if c.distractors or c.train_corpus or c.sample_bytes or "+" in c.corpus:
+            return {}
+        return (PAPER_CODE if c.corpus == "code" else PAPER).get(c.n, {})
+
     def summary(self) -> dict[str, dict[str, float]]:
         out = {}
         for key in ("method", "tc", "random"):
             v = np.array([t.scores()[key] for t in self.trials])
             out[key] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-                        "paper": PAPER.get(self.config.n, {}).get(key)}
+                        "paper": self.paper().get(key)}
         return out
 
     def distractor_share(self) -> float | None:
