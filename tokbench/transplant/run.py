@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -171,6 +171,29 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
     started = time.perf_counter()
     validate(cfg)
     out = check_output_dir(out, force)
+    loaded = load_inputs(model, tokenizer, old_tokenizer, progress)
+    prepared = prepare(loaded, cfg, donor, progress)
+    replaced, facts = estimate(loaded, prepared, cfg, progress)
+    return write(loaded, prepared, replaced, facts, cfg, out, force=force, started=started, progress=progress)
+
+
+@dataclass
+class Loaded:
+    """The model and both tokenizers of a transplant."""
+
+    model: str | Path
+    tokenizer: str | Path | Tokenizer
+    ckpt: Checkpoint
+    old: Tokenizer
+    new: Tokenizer
+    #: the new tokenizer's tokenizer.json, copied beside the new weights
+    new_json: Path
+
+
+def load_inputs(model: str | Path, tokenizer: str | Path | Tokenizer, old_tokenizer: str | None = None,
+                progress: Progress = no_progress) -> Loaded:
+    """Step 1: the checkpoint, the tokenizer it was trained with, and the new tokenizer (which must be a
+    tokenizer.json: transformers loads the output with it)."""
     with progress("loading model", None):
         ckpt = load_checkpoint(model)
     old = old_tokenizer_for(ckpt, old_tokenizer)
@@ -180,6 +203,35 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
         raise TokenizerError(
             f"the new tokenizer '{tokenizer}' is {new.format}, not a Hugging Face tokenizer.json; transformers needs one beside the model (convert it first)"
         )
+    return Loaded(model, tokenizer, ckpt, old, new, new_json)
+
+
+@dataclass
+class Prepared:
+    """Everything the estimators read besides the matrices themselves."""
+
+    emb_name: str
+    head_name: str | None
+    #: (V_old, D) float32 input embeddings
+    E_in: np.ndarray
+    al: Alignment
+    pieces: Pieces
+    #: (V_old,) bool: old rows an estimate may draw on (not special tokens)
+    allowed_old: np.ndarray
+    donor_in: np.ndarray | None = None
+    donor_head: np.ndarray | None = None
+    donor_info: dict | None = None
+    phi_new_aux: np.ndarray | None = None
+    phi_old_aux: np.ndarray | None = None
+    #: (D,) mean final hidden state for calibrate='prior'
+    hbar: np.ndarray | None = None
+
+
+def prepare(loaded: Loaded, cfg: TransplantConfig, donor: str | Path | None = None,
+            progress: Progress = no_progress) -> Prepared:
+    """Step 2: align the vocabularies, re-tokenize each new token with the old tokenizer, and build what
+    the method needs (donor matrices, MiniLM spaces, the prior direction)."""
+    ckpt, old, new = loaded.ckpt, loaded.old, loaded.new
     emb_name = ckpt.input_embedding_name()
     head_name = ckpt.output_head_name()
     E_in = ckpt.tensors[emb_name].to_float32()
@@ -193,56 +245,67 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
     new_bytes = new.token_bytes()
     with progress("re-tokenizing new tokens with the old tokenizer", None):
         pieces = old_pieces(old, [new_bytes[i] for i in al.new_ids], old_rows)
-    old_specials = np.zeros(old_rows, dtype=bool)
+    allowed_old = np.ones(old_rows, dtype=bool)  # rows beyond the old vocabulary (padding) stay allowed
     for i, b in enumerate(old.token_bytes()[:old_rows]):
-        old_specials[i] = b is None
-    allowed_old = ~old_specials
+        allowed_old[i] = b is not None
+    prep = Prepared(emb_name, head_name, E_in, al, pieces, allowed_old)
 
-    donor_in = donor_head = None
-    donor_info = None
     if donor is not None:
         dck = load_checkpoint(donor)
-        donor_in = dck.tensors[dck.input_embedding_name()].to_float32()
+        prep.donor_in = dck.tensors[dck.input_embedding_name()].to_float32()
         dh = dck.output_head_name()
-        donor_head = dck.tensors[dh].to_float32() if dh else donor_in
-        if donor_in.shape[0] < new.vocab_size:
-            raise ConfigError(f"the donor has {donor_in.shape[0]} rows but the new tokenizer has {new.vocab_size} ids; the donor must use the new tokenizer")
-        donor_info = {"path": str(donor), "kind": dck.source_kind}
+        prep.donor_head = dck.tensors[dh].to_float32() if dh else prep.donor_in
+        if prep.donor_in.shape[0] < new.vocab_size:
+            raise ConfigError(f"the donor has {prep.donor_in.shape[0]} rows but the new tokenizer has {new.vocab_size} ids; the donor must use the new tokenizer")
+        prep.donor_info = {"path": str(donor), "kind": dck.source_kind}
 
-    phi_new_aux = phi_old_aux = None
     if cfg.method in ("omp", "heuristic") and donor is None and cfg.aux == "minilm":
         mini = MiniLM()
         old_text = [b.decode("utf-8", "replace") if b is not None else "" for b in old.token_bytes()[:old_rows]]
         new_text = [new_bytes[i].decode("utf-8", "replace") for i in al.new_ids]
         with progress("MiniLM: embedding old tokens", len(old_text)) as adv:
-            phi_old_aux = mini.embed(old_text, advance=adv)
+            prep.phi_old_aux = mini.embed(old_text, advance=adv)
         with progress("MiniLM: embedding new tokens", len(new_text)) as adv:
-            phi_new_aux = mini.embed(new_text, advance=adv)
+            prep.phi_new_aux = mini.embed(new_text, advance=adv)
 
-    hbar = None
     if cfg.calibrate == "prior" and al.new_ids.size:
         with progress(f"prior direction: mean final hidden state over {PRIOR_TEXT}", None):
-            hbar = mean_hidden_state(ckpt, old, head_name is None)
+            prep.hbar = mean_hidden_state(ckpt, old, head_name is None)
+    return prep
+
+
+def estimate(loaded: Loaded, prep: Prepared, cfg: TransplantConfig,
+             progress: Progress = no_progress) -> tuple[dict[str, Tensor], dict]:
+    """Step 3: the new input embeddings and (untied) output head; returns the replaced tensors and facts
+    about the estimation for the manifest."""
+    ckpt = loaded.ckpt
+    common = dict(phi_new_aux=prep.phi_new_aux, phi_old_aux=prep.phi_old_aux, allowed_old=prep.allowed_old, progress=progress)
     replaced: dict[str, Tensor] = {}
     facts: dict = {}
-    new_in, facts["input_embeddings"] = estimate_matrix(E_in, al, pieces, cfg, donor=donor_in, phi_new_aux=phi_new_aux,
-                                                        phi_old_aux=phi_old_aux, allowed_old=allowed_old,
-                                                        prior=hbar if head_name is None else None, progress=progress)
-    replaced[emb_name] = Tensor.from_float32(new_in, ckpt.tensors[emb_name].dtype)
-    if head_name is not None:
-        E_head = ckpt.tensors[head_name].to_float32()
-        new_head, facts["output_head"] = estimate_matrix(E_head, al, pieces, cfg, donor=donor_head, phi_new_aux=phi_new_aux,
-                                                         phi_old_aux=phi_old_aux, allowed_old=allowed_old, prior=hbar, progress=progress)
-        replaced[head_name] = Tensor.from_float32(new_head, ckpt.tensors[head_name].dtype)
-    else:
-        if "lm_head.weight" in ckpt.tensors:  # declared tied but stored: keep it equal to the new embeddings
-            replaced["lm_head.weight"] = replaced[emb_name]
+    new_in, facts["input_embeddings"] = estimate_matrix(prep.E_in, prep.al, prep.pieces, cfg, donor=prep.donor_in,
+                                                        prior=prep.hbar if prep.head_name is None else None, **common)
+    replaced[prep.emb_name] = Tensor.from_float32(new_in, ckpt.tensors[prep.emb_name].dtype)
+    if prep.head_name is not None:
+        E_head = ckpt.tensors[prep.head_name].to_float32()
+        new_head, facts["output_head"] = estimate_matrix(E_head, prep.al, prep.pieces, cfg, donor=prep.donor_head,
+                                                         prior=prep.hbar, **common)
+        replaced[prep.head_name] = Tensor.from_float32(new_head, ckpt.tensors[prep.head_name].dtype)
+    elif "lm_head.weight" in ckpt.tensors:  # declared tied but stored: keep it equal to the new embeddings
+        replaced["lm_head.weight"] = replaced[prep.emb_name]
+    if prep.hbar is not None:
+        facts["prior"] = {"text": PRIOR_TEXT, "max_bytes": PRIOR_BYTES, "hbar_norm": round(float(np.linalg.norm(prep.hbar)), 4)}
+    return replaced, facts
 
-    if hbar is not None:
-        facts["prior"] = {"text": PRIOR_TEXT, "max_bytes": PRIOR_BYTES, "hbar_norm": round(float(np.linalg.norm(hbar)), 4)}
+
+def write(loaded: Loaded, prep: Prepared, replaced: dict[str, Tensor], facts: dict, cfg: TransplantConfig, out: Path, *,
+          force: bool = False, started: float | None = None, progress: Progress = no_progress) -> dict:
+    """Step 4: the HF model folder (weights, config with the new vocabulary size and special ids, the new
+    tokenizer and its config, the manifest), written atomically. Returns the manifest."""
+    started = time.perf_counter() if started is None else started
+    ckpt, old, new, al = loaded.ckpt, loaded.old, loaded.new, prep.al
     config = dict(ckpt.config)
     config["vocab_size"] = int(new.vocab_size)
-    config["tie_word_embeddings"] = head_name is None
+    config["tie_word_embeddings"] = prep.head_name is None
     role_ids = {role: nid for role, (nid, _) in al.roles.items()}
     for role, key in (("bos", "bos_token_id"), ("eos", "eos_token_id"), ("pad", "pad_token_id")):
         config[key] = role_ids.get(role)
@@ -254,21 +317,22 @@ def transplant(model: str | Path, tokenizer: str | Path, out: str | Path, cfg: T
     if ckpt.tokenizer_config.get("chat_template") and new.fingerprint() == old.fingerprint():
         tok_config["chat_template"] = ckpt.tokenizer_config["chat_template"]
 
-    inputs = [{"role": "model", "path": str(model), "kind": ckpt.source_kind, **_hashes(Path(model))},
+    inputs = [{"role": "model", "path": str(loaded.model), "kind": ckpt.source_kind, **_hashes(Path(loaded.model))},
               {"role": "old_tokenizer", "name": old.name, "fingerprint": old.fingerprint()},
-              {"role": "new_tokenizer", "name": new.name, "source": str(tokenizer), "fingerprint": new.fingerprint()}]
-    if donor_info:
-        inputs.append({"role": "donor", **donor_info, **_hashes(Path(donor))})
+              {"role": "new_tokenizer", "name": new.name, "source": str(loaded.tokenizer), "fingerprint": new.fingerprint()}]
+    if prep.donor_info:
+        inputs.append({"role": "donor", **prep.donor_info, **_hashes(Path(prep.donor_info["path"]))})
     manifest = run_manifest(
-        "transplant", {**asdict(cfg), "donor": str(donor) if donor else None}, inputs, seed=cfg.seed, started=started,
-        extra={"counts": al.counts(), "tied": head_name is None, "input_embedding": emb_name, "output_head": head_name,
-               "source_quantisation": ckpt.metadata.get("quantisation"), "estimation": facts,
+        "transplant", {**asdict(cfg), "donor": prep.donor_info["path"] if prep.donor_info else None}, inputs, seed=cfg.seed,
+        started=started,
+        extra={"counts": al.counts(), "tied": prep.head_name is None, "input_embedding": prep.emb_name,
+               "output_head": prep.head_name, "source_quantisation": ckpt.metadata.get("quantisation"), "estimation": facts,
                "roles": {r: {"new": n, "old": o} for r, (n, o) in al.roles.items()}},
     )
     with atomic_dir(out, force) as tmp:
         with progress("writing safetensors", len(ckpt.shards)) as adv:
             save_checkpoint(ckpt, tmp, replaced, config, advance=adv)
-        shutil.copyfile(new_json, tmp / "tokenizer.json")
+        shutil.copyfile(loaded.new_json, tmp / "tokenizer.json")
         write_json_atomic(tmp / "tokenizer_config.json", tok_config)
         write_json_atomic(tmp / "special_tokens_map.json", {f"{r}_token": strings[n] for r, n in role_ids.items()})
         gen = {"bos_token_id": config.get("bos_token_id"), "eos_token_id": config.get("eos_token_id"),
