@@ -7,6 +7,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 
+
+def source_label(spec: str, corpus: str, lang: str | None, split: str | None) -> str:
+    """Short display name of a source: 'libreoffice:de@test'; a local file is named by its spec.
+
+    >>> source_label("libreoffice:de@test", "libreoffice", "de", "test"), source_label("notes.txt:tr", "file", "tr", None)
+    ('libreoffice:de@test', 'notes.txt:tr')
+    """
+    if corpus == "file":
+        return spec
+    return corpus + (f":{lang}" if lang else "") + (f"@{split}" if split else "")
+
 @dataclass
 class TextSource:
     """Segments of text from one corpus/language/split.
@@ -54,14 +65,7 @@ class TextSource:
     @property
     def label(self) -> str:
         """Short display name: 'libreoffice:de@test' (a local file: its spec, 'notes.txt:tr')."""
-        if self.corpus == "file":
-            return self.spec
-        s = self.corpus
-        if self.lang:
-            s += f":{self.lang}"
-        if self.split:
-            s += f"@{self.split}"
-        return s
+        return source_label(self.spec, self.corpus, self.lang, self.split)
 
     def subset(self, keep_ids) -> "TextSource":
         """The segments whose id is in ``keep_ids``, in this source's order."""

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from tokbench.corpora.source import TextSource
+from tokbench.corpora.source import TextSource, source_label
 
 Record = tuple[str, str]
 #: Records per batch handed to consumers: large enough to amortise per-call costs of batch encoders,
@@ -62,6 +62,22 @@ def capped(records: Iterable[Record], max_bytes: int | None) -> Iterator[Record]
         yield rid, text
         left -= n
 
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of up to ``size`` consecutive items (itertools.batched of Python 3.12, as lists).
+
+    >>> list(batched("abcde", 2))
+    [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 @dataclass
 class StreamStats:
@@ -108,14 +124,7 @@ class CorpusStream:
     @property
     def label(self) -> str:
         """Short display name, as :attr:`TextSource.label` ('libreoffice:de@test'; a local file: its spec)."""
-        if self.corpus == "file":
-            return self.spec
-        s = self.corpus
-        if self.lang:
-            s += f":{self.lang}"
-        if self.split:
-            s += f"@{self.split}"
-        return s
+        return source_label(self.spec, self.corpus, self.lang, self.split)
 
     def records(self, max_bytes: int | None = None) -> Iterator[Record]:
         """One pass: every record in order, at most ``max_bytes`` bytes of text."""
@@ -123,14 +132,7 @@ class CorpusStream:
 
     def batches(self, max_bytes: int | None = None, size: int = BATCH) -> Iterator[list[Record]]:
         """One pass in lists of up to ``size`` records."""
-        batch: list[Record] = []
-        for rec in self.records(max_bytes):
-            batch.append(rec)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        return batched(self.records(max_bytes), size)
 
     def texts(self, max_bytes: int | None = None) -> Iterator[str]:
         for _, text in self.records(max_bytes):

@@ -180,8 +180,6 @@ def pretoken_counter(config: TrainConfig):
 
 def ray_counter(config: TrainConfig):
     """``(texts, counter) -> summed counts`` on the Ray cluster ``config`` names."""
-    from functools import partial
-
     from tokbench.engines.ray_counts import count_on_ray
 
     def run(texts, counter):

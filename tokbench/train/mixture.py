@@ -24,7 +24,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from tokbench.corpora.stream import BATCH, ContentHash, as_stream, cut_utf8, utf8_len
+from tokbench.corpora.stream import BATCH, ContentHash, as_stream, batched, cut_utf8, utf8_len
 from tokbench.errors import CorpusError
 
 _DRAWS = 4096  # uniforms are drawn in fixed blocks so that the choice never depends on read batching
@@ -108,14 +108,7 @@ class MixedText:
         self.n_segments = n
 
     def batches(self, size: int = BATCH) -> Iterator[list[str]]:
-        batch: list[str] = []
-        for t in self:
-            batch.append(t)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        return batched(self, size)
 
     @property
     def texts(self) -> list[str]:

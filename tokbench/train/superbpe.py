@@ -23,10 +23,11 @@ import json
 import time
 from collections import Counter
 from functools import lru_cache
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
+from tokbench.corpora.stream import batched
 from tokbench.errors import ConfigError
 from tokbench.tokenizer.bytelevel import byte_to_unicode, bytes_to_symbols, symbols_to_bytes
 from tokbench.train.bpe import n_items, train_bytelevel_bpe
@@ -136,17 +137,6 @@ def split_isolated(pattern, text: str) -> list[str]:
     return out
 
 
-def _batched(texts: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for t in texts:
-        batch.append(t)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 class BoundedCounter(Counter):
     """A Counter that keeps at most ``cap`` keys, the most frequent: when it holds ``2 * cap`` keys it
     drops all but the ``cap`` largest counts (ties: the earlier inserted). Memory is bounded by the cap,
@@ -196,7 +186,7 @@ def count_pretokens_fast(texts: Iterable[str], recipe: str, advance=None, batch:
     tok = _pretoken_spans_tokenizer(recipe)
     pattern = regex.compile(RECIPE_2025) if recipe == "2025" else None
     counts = BoundedCounter(max_pretokens)
-    for texts_batch in _batched(texts, batch):
+    for texts_batch in batched(texts, batch):
         seg_counts = Counter(texts_batch)
         segs = []
         if pattern is not None:
