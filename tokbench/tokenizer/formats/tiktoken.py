@@ -31,6 +31,8 @@ O200K = "|".join(
         r"""\s+""",
     ]
 )
+#: Letters, digits, punctuation, every kind of space, CJK, an emoji: a pattern must cover all of it.
+_PROBE = "Hello, World! It's 1234567 \u00c0\u00e9 \u00e7a\n\n\t  x \r\n\u732b\u306f\u30de\u30c3\u30c8 \U0001f916 a_b-c=d[e]{f} \u00a0\u3000end "
 PATTERNS = {"r50k": R50K, "gpt2": R50K, "p50k": R50K, "cl100k": CL100K, "o200k": O200K}
 SPECIALS = {
     "r50k": {"<|endoftext|>": 50256},
@@ -94,6 +96,15 @@ class TiktokenTokenizer(Tokenizer):
             raise
         except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException
             raise TokenizerError(f"tiktoken cannot build encoding '{name}' ({str(exc)[:200]}); check the pattern") from None
+        try:
+            covered = sum(len(self._enc.decode_single_token_bytes(i)) for i in self._enc.encode_ordinary(_PROBE))
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException
+            raise TokenizerError(f"'{name}' cannot encode a probe text ({type(exc).__name__}: {str(exc)[:150]}); check the pattern and ranks") from None
+        if covered != len(_PROBE.encode("utf-8")):
+            raise TokenizerError(f"the pre-tokenization pattern of '{name}' skips part of the text ({covered} of "
+                                 f"{len(_PROBE.encode('utf-8'))} probe bytes encoded); the pattern must match every character")
 
     @property
     def lossless(self) -> bool:
@@ -113,11 +124,18 @@ class TiktokenTokenizer(Tokenizer):
         # itertools.chain keeps the flattening in C (a generator expression costs ~1 s per 3M tokens).
         ranks = np.fromiter(chain.from_iterable(per_doc), dtype=np.int64, count=int(offsets[-1]))
         ids = ranks + self.id_offset
-        if not spans:
-            return Encoded(ids, offsets, doc_bytes)
-        # Tokens are byte strings that concatenate to the text, so spans are cumulative lengths.
+        # Tokens are byte strings that concatenate to the text, so spans are cumulative lengths. A
+        # pre-tokenization pattern that does not match every character (a user's '?pattern=') makes
+        # tiktoken skip text silently: refuse rather than report numbers for text that was never encoded.
         tok_len = self._rank_lengths[ranks]
         cum = np.cumsum(tok_len)
+        per_doc = np.concatenate([[0], cum])[offsets[1:]] - np.concatenate([[0], cum])[offsets[:-1]]
+        if not np.array_equal(per_doc, doc_bytes):
+            bad = int(np.flatnonzero(per_doc != doc_bytes)[0])
+            raise TokenizerError(f"{self.name}: its pre-tokenization pattern skips part of the text (document {bad}: "
+                                 f"{int(per_doc[bad])} of {int(doc_bytes[bad])} bytes encoded); the pattern must match every character")
+        if not spans:
+            return Encoded(ids, offsets, doc_bytes)
         doc_start = np.repeat(np.concatenate([[0], cum[offsets[1:-1] - 1]]) if len(per_doc) else np.zeros(0, np.int64), lengths)
         # Documents with no tokens break the simple gather above; recompute their start from offsets.
         if len(per_doc) and (lengths == 0).any():
