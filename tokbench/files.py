@@ -47,14 +47,26 @@ def require_regular_file(path: str | os.PathLike, what: str = "input") -> Path:
     return path
 
 
+def check_output_file(path: str | os.PathLike) -> Path:
+    """Fail early when a single output file cannot be written at ``path``: it names a folder, a special
+    file, or lies under a file."""
+    path = Path(path)
+    if not path.name or path.is_dir():
+        raise OutputExistsError(f"'{path}' is a folder; give a file name to write")
+    if path.exists() and not path.is_file():
+        raise OutputExistsError(f"'{path}' is not a regular file (a FIFO or device?); give a file name to write")
+    verify_parent(path)
+    return path
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` via a temporary file in the same directory and an atomic rename.
 
     The file gets the permissions a plain ``open()`` would give (0666 less the umask), not mkstemp's 0600,
     so a shared report folder stays readable by the team.
     """
-    path = Path(path)
-    ensure_parent(path)
+    path = check_output_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_partials(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
@@ -130,13 +142,18 @@ def is_tokbench_output(path: str | os.PathLike) -> bool:
     return False
 
 
-def ensure_parent(path: Path) -> None:
-    """Create ``path``'s parent folders, with one clear error when a file stands where a folder must be."""
+def verify_parent(path: Path) -> None:
+    """One clear error when a file stands where one of ``path``'s folders must be (nothing is created)."""
     for p in (path.parent, *path.parent.parents):
         if p.exists() or p.is_symlink():
             if not p.is_dir():
                 raise OutputExistsError(f"cannot write '{path}': '{p}' is a file, not a folder; choose another --out")
             break
+
+
+def ensure_parent(path: Path) -> None:
+    """Create ``path``'s parent folders, with one clear error when a file stands where a folder must be."""
+    verify_parent(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -158,7 +175,7 @@ def check_output_dir(out: str | os.PathLike, force: bool) -> Path:
             what = "a symlink" if out.is_symlink() else "a file" if not out.is_dir() else "a folder tokbench did not write (no tokbench manifest in it)"
             raise OutputExistsError(f"--force replaces only an earlier tokbench output, and '{out}' is {what}; choose another --out or move it away yourself")
     else:
-        ensure_parent(out)
+        verify_parent(out)
     return out
 
 

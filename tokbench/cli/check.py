@@ -64,6 +64,11 @@ def check_cmd(
     if not tokenizer:
         raise ConfigError(f"name the tokenizer to check: tokbench check TOKENIZER {modes[0]} FILE")
     tolerances = parse_tolerances(tolerance)
+    from tokbench.files import check_output_file
+
+    for target in (write_baseline, junit, json_out if json_out not in (None, "-") else None):
+        if target is not None:
+            check_output_file(target)  # before any work: a folder or an impossible path is one line
     if write_baseline:
         if junit:
             raise ConfigError("--junit goes with --baseline (a check); --write-baseline only writes the baseline")

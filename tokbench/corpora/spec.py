@@ -12,6 +12,8 @@ from tokbench.corpora.source import TextSource
 from tokbench.corpora.stream import CorpusStream, as_stream
 from tokbench.errors import CorpusError, CorruptFileError, InputNotFoundError
 
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_CHAR = re.compile("[\ud800-\udfff]")
 _WEIGHT = re.compile(r"^(?P<spec>.+)=(?P<w>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 _BUNDLED = re.compile(r"^(?P<name>[a-z][a-z0-9_-]*)(?::(?P<langs>[^@#=]+))?(?:@(?P<split>[A-Za-z0-9_-]+))?$")
 TEXT_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".json", ".parquet")
@@ -31,8 +33,8 @@ def parse_weighted(spec: str) -> tuple[str, float]:
     if not m:
         return spec.strip(), 1.0
     w = float(m.group("w"))
-    if w <= 0:
-        raise CorpusError(f"weight in '{spec}' must be positive")
+    if not 0 < w < float("inf"):  # '1e999' reads as inf, '1e-999' as 0
+        raise CorpusError(f"weight in '{spec}' must be a positive finite number")
     return m.group("spec"), w
 
 
@@ -95,9 +97,15 @@ def _parse_jsonl_batch(path: Path, lines: list[tuple[int, str]], field: str):
                 recs.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise CorruptFileError(f"{path}:{n}: not valid JSON ({exc.msg}); each line of a .jsonl file must be one JSON object") from None
-    for (n, _), rec in zip(lines, recs):
+    for (n, line), rec in zip(lines, recs):
         if isinstance(rec, str):
             rec = {"text": rec}
+        if "\\u" in line and _LONE_SURROGATE.search(line):
+            # json.loads accepts an escaped lone surrogate ('\ud800'), which is not text: it cannot be
+            # encoded to UTF-8, so no byte count or tokenizer could use it.
+            for v in rec.values() if isinstance(rec, dict) else ():
+                if isinstance(v, str) and _SURROGATE_CHAR.search(v):
+                    raise CorruptFileError(f"{path}:{n}: holds a lone UTF-16 surrogate (an escape such as \\ud800 with no pair), which is not text; fix or drop the line")
         if not isinstance(rec, dict):
             raise CorruptFileError(f"{path}:{n}: not valid JSON (expected an object); each line of a .jsonl file must be one JSON object")
         if field not in rec:
@@ -173,6 +181,9 @@ def _open_local(path: Path, field: str, spec: str, lang: str | None = None) -> C
         if not files:
             raise CorpusError(f"folder {path} has no {', '.join(TEXT_SUFFIXES)} files")
     else:
+        from tokbench.files import require_regular_file
+
+        require_regular_file(path, "corpus file")  # a FIFO or device would block or never end
         files = [path]
     for f in files:
         if not (f.name.endswith(TEXT_SUFFIXES) or f.name.endswith(LINE_SUFFIXES) or not f.suffix):
@@ -208,6 +219,13 @@ def _open_hf(rest: str, spec: str) -> CorpusStream:
         import datasets
     except ImportError:  # pragma: no cover
         raise CorpusError("Hugging Face datasets need the 'datasets' package: pip install datasets") from None
+
+    import logging
+
+    # The hub client logs every retry as a warning (or, with its stream gone, a logging traceback);
+    # a failure is reported as one line below.
+    for noisy in ("huggingface_hub", "datasets", "fsspec"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
     def load():
         try:
@@ -259,8 +277,10 @@ def open_streams(spec: str) -> list[CorpusStream]:
         split = m.group("split")
         if split and split not in info.get("splits", []):
             raise CorpusError(f"split '{split}' is not in corpus '{name}' (splits: {', '.join(info.get('splits', []))})")
-        if m.group("langs"):
+        if m.group("langs") is not None:
             langs = [resolve_language(name, code) for code in m.group("langs").split(",") if code.strip()]
+            if not langs:
+                raise CorpusError(f"'{spec}' names no language; write e.g. '{name}:en' or '{name}' for all of them")
         else:
             langs = sorted(info["languages"])
         return [_open_bundled(name, lang, split, spec) for lang in langs]

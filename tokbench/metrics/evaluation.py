@@ -96,19 +96,31 @@ def choices(config: EvalConfig) -> dict[str, str]:
     }
 
 
+#: Letters of several scripts, digits, punctuation, every kind of space, code and an emoji.
+PROBE_TEXT = ("The quick brown fox, 1234567! Größe çà Ñ İstanbul'da ĞÜŞ Привет мир Γειά σου שלום مرحبا नमस्ते "
+              "猫はマットの上 한국어 ไทย 🤖👍🏽\n\n\t  def f(x):\r\n    return x[0] + {'a': 1}\u00a0\u3000end")
+
+
 def _load_tokenizers(specs: Sequence[Tokenizer | str | object], results: EvalResults, use_cache: bool) -> list[Tokenizer]:
     out = []
     for spec in specs:
         try:
             if not isinstance(spec, (str, Path)):  # a tokbench, tokenizers or tiktoken object
-                out.append(as_tokenizer(spec))
-                continue
-            # From the cache when its files are unchanged: a warm run never loads a large vocabulary.
-            out.append(encoding_cache.load_tokenizer_cached(str(spec), use_cache=use_cache))
+                tok = as_tokenizer(spec)
+            else:
+                # From the cache when its files are unchanged: a warm run never loads a large vocabulary.
+                tok = encoding_cache.load_tokenizer_cached(str(spec), use_cache=use_cache)
+            if not isinstance(tok, encoding_cache.TokenizerView):
+                # A malformed file can load and still fail (or panic) on some text: find out now, on a
+                # probe of every kind of character, so it becomes this tokenizer's failure row.
+                tok.encode_batch([PROBE_TEXT], spans=True)
+            out.append(tok)
         except TokbenchError as exc:
             results.failures.append({"tokenizer": _label(spec), "error": str(exc)})
-        except Exception as exc:  # a broken file in a format library: report it, keep the others
-            results.failures.append({"tokenizer": _label(spec), "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a broken file in a format library (a Rust panic is a BaseException)
+            results.failures.append({"tokenizer": _label(spec), "error": f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"})
     names = [t.name for t in out]
     for i, t in enumerate(out):
         if names.count(t.name) > 1:
