@@ -79,6 +79,7 @@ class TiktokenTokenizer(Tokenizer):
         self.id_offset = id_offset
         self._specials = dict(special_tokens)
         self._fp_extra = fingerprint_extra
+        _check_pattern(name, pattern)
         check_all_bytes(source, ranks)
         check_ids(source, ranks.values(), "rank")
         if len(set(special_tokens.values()) | {r + id_offset for r in ranks.values()}) != len(ranks) + len(special_tokens):
@@ -320,3 +321,17 @@ def _tekken_parts(data) -> tuple[dict[bytes, int], dict[str, int], dict, int]:
         if i not in specials.values():
             specials[f"<SPECIAL_{i}>"] = i
     return ranks, specials, cfg, n_special
+
+
+def _check_pattern(name: str, pattern: str) -> None:
+    """A pattern that can match the empty string makes tiktoken panic (a Rust panic prints a backtrace
+    before any error can be caught): find such matches on the probe with the ``regex`` module first."""
+    import regex
+
+    try:
+        matches = list(regex.finditer(pattern, _PROBE, timeout=2.0))
+    except (regex.error, TimeoutError):
+        return  # tiktoken's own parser reports what is wrong with it, or the probe below catches it
+    if any(m.end() == m.start() for m in matches):
+        raise TokenizerError(f"the pre-tokenization pattern of '{name}' can match the empty string; "
+                             "every match must hold at least one character")
