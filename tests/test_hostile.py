@@ -274,3 +274,251 @@ def test_paths_and_hints_are_printed_verbatim(tmp_path, capsys):
     fail("this needs torch; install it with: pip install 'tokbench[model]' [/] [bold]x[/]")
     err = capsys.readouterr().err
     assert "pip install 'tokbench[model]' [/] [bold]x[/]" in err
+
+
+# --- 4. tokenizer files: structure checked before use; Rust panics become one line ---------------------------
+def _hf_spec():
+    return json.loads(_bpe().to_str())
+
+
+def _tt_lines():
+    from tests.tokenizer_builders import _ranks_from_bpe
+
+    return [f"{__import__('base64').b64encode(t).decode()} {r}" for t, r in _ranks_from_bpe(TEXTS).items()]
+
+
+def _tekken():
+    from tests.tokenizer_builders import build_tekken
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        return json.loads(Path(build_tekken(TEXTS, Path(d))).read_text())
+
+
+def _mut(base, fn):
+    import copy
+
+    s = copy.deepcopy(base)
+    fn(s)
+    return s
+
+
+B64 = __import__("base64").b64encode
+
+
+def hostile_tokenizers(root: Path) -> dict[str, Path]:
+    """One file per class of broken tokenizer file the loaders must refuse."""
+    hf, lines, tk = _hf_spec(), _tt_lines(), _tekken()
+    files: dict[str, tuple[str, bytes]] = {
+        "hf-empty-vocab": ("tokenizer.json", json.dumps(_mut(hf, lambda s: s["model"].update(vocab={}, merges=[])))),
+        "hf-duplicate-ids": ("tokenizer.json", json.dumps(_mut(hf, lambda s: s["model"]["vocab"].update({k: 0 for k in list(s["model"]["vocab"])[:4]})))),
+        "hf-id-2^32": ("tokenizer.json", json.dumps(_mut(hf, lambda s: s["model"]["vocab"].update({"zz": 2**32 - 2})))),
+        "hf-negative-id": ("tokenizer.json", json.dumps(_mut(hf, lambda s: s["model"]["vocab"].update({"zz": -1})))),
+        "hf-bad-merge": ("tokenizer.json", json.dumps(_mut(hf, lambda s: s["model"].update(merges=["abc", 5])))),
+        "hf-added-huge-id": ("tokenizer.json", json.dumps(_mut(hf, lambda s: s.update(added_tokens=[{"id": 10**12, "content": "<x>"}])))),
+        "wordlevel-empty": ("tokenizer.json", json.dumps({"model": {"type": "WordLevel", "vocab": {}, "unk_token": "<unk>"}})),
+        "unigram-empty": ("tokenizer.json", json.dumps({"model": {"type": "Unigram", "vocab": [], "unk_id": None}})),
+        "unigram-nan-score": ("tokenizer.json", json.dumps({"model": {"type": "Unigram", "vocab": [["a", float("nan")]], "unk_id": None}}).replace("NaN", "NaN")),
+        "hf-not-utf8": ("tokenizer.json", b'{"model": \xff}'),
+        "hf-deep": ("tokenizer.json", b'{"model":' + b"[" * 100000 + b"]" * 100000 + b"}"),
+        "hf-number": ("tokenizer.json", b"5"),
+        "tiktoken-cut": ("cl100k_cut.tiktoken", "\n".join(lines[:100]) + "\n"),
+        "tiktoken-duplicate-rank": ("cl100k_dup.tiktoken", "\n".join(lines + [B64(b"zzqq").decode() + " 5"]) + "\n"),
+        "tiktoken-duplicate-token": ("cl100k_dt.tiktoken", "\n".join(lines + [lines[300].split()[0] + " 99999"]) + "\n"),
+        "tiktoken-rank-gap": ("cl100k_gap.tiktoken", "\n".join(lines + [B64(b"zzqq").decode() + " 5000000"]) + "\n"),
+        "tiktoken-400-digit-rank": ("cl100k_big.tiktoken", "\n".join(lines + [B64(b"zzqq").decode() + " " + "9" * 400]) + "\n"),
+        "tiktoken-empty": ("cl100k_empty.tiktoken", ""),
+        "tekken-duplicate-rank": ("tekken.json", json.dumps(_mut(tk, lambda s: s["vocab"][5].update(rank=4)))),
+        "tekken-duplicate-bytes": ("tekken.json", json.dumps(_mut(tk, lambda s: s["vocab"][5].update(token_bytes=s["vocab"][4]["token_bytes"])))),
+        "tekken-vocab-not-list": ("tekken.json", json.dumps(_mut(tk, lambda s: s.update(vocab="abc")))),
+        "tekken-entries-not-objects": ("tekken.json", json.dumps(_mut(tk, lambda s: s.update(vocab=[1, 2])))),
+        "tekken-negative-specials": ("tekken.json", json.dumps(_mut(tk, lambda s: s["config"].update(default_num_special_tokens=-5)))),
+        "tekken-huge-vocab-size": ("tekken.json", json.dumps(_mut(tk, lambda s: s["config"].update(default_vocab_size=10**12)))),
+        "tekken-bad-base64": ("tekken.json", json.dumps(_mut(tk, lambda s: s["vocab"][5].update(token_bytes="!!!")))),
+        "tekken-special-rank-out-of-range": ("tekken.json", json.dumps(_mut(tk, lambda s: s["special_tokens"][0].update(rank=10**9)))),
+        "sentencepiece-garbage": ("tokenizer.model", bytes(range(256)) * 3),
+    }
+    out = {}
+    for name, (fname, data) in files.items():
+        p = root / name / fname
+        p.parent.mkdir(parents=True)
+        p.write_bytes(data.encode() if isinstance(data, str) else data)
+        out[name] = p
+    fifo = root / "fifo" / "tokenizer.json"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    out["fifo"] = fifo
+    return out
+
+
+@pytest.fixture(scope="module")
+def bad_tokenizers(tmp_path_factory):
+    return hostile_tokenizers(tmp_path_factory.mktemp("badtok"))
+
+
+def test_every_hostile_tokenizer_is_one_line(bad_tokenizers, tmp_path):
+    for name, path in bad_tokenizers.items():
+        res = runner.invoke(app, ["inspect", str(path), "hello world"])
+        msg = one_error_line(res)
+        assert "unexpected" not in msg and "Rust library" not in msg, (name, msg)
+
+
+def test_one_broken_tokenizer_is_a_failure_row_in_evaluate(bad_tokenizers, model, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(TEXTS) + "\n")
+    good = str(model)  # its tokenizer.json
+    for name in ("wordlevel-empty", "tiktoken-duplicate-rank", "tekken-duplicate-rank", "hf-duplicate-ids", "tiktoken-cut"):
+        out = tmp_path / f"r-{name}"
+        res = runner.invoke(app, ["evaluate", str(bad_tokenizers[name]), good, "-c", str(text), "--metrics", "compression", "-o", str(out), "--json"])
+        assert res.exit_code == 1, (name, res.output)
+        assert "Traceback" not in res.output
+        data = json.loads(res.stdout)
+        assert [f["tokenizer"] for f in data["failures"]] == [str(bad_tokenizers[name])]
+        assert len(data["tables"]["compression_total"]) == 1  # the good one ran
+
+
+def test_a_pattern_that_skips_or_matches_nothing_is_refused(tmp_path):
+    from tests.tokenizer_builders import build_tiktoken
+
+    spec = build_tiktoken(TEXTS, tmp_path).partition("?")[0]
+    for pattern in ["(a)\\1", ".*.*", "((", "(?<=a+)b"]:
+        one_error_line(runner.invoke(app, ["inspect", f"{spec}?pattern={pattern}", "hello aa"]))
+
+
+# --- corpora, options, baselines, checkpoints, output files ---------------------------------------------------
+@pytest.fixture(scope="module")
+def corpus_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corp")
+    files = {
+        "lone-surrogate.jsonl": b'{"text": "a\\ud800b"}\n',
+        "deep.jsonl": b'{"text": ' + b"[" * 100000 + b"]" * 100000 + b"}\n",
+        "binary.txt": bytes(range(256)) * 20,
+        "not-an-object.jsonl": b"5\n",
+    }
+    out = {}
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+        out[name] = str(root / name)
+    os.mkfifo(root / "fifo.txt")
+    out["fifo"] = str(root / "fifo.txt")
+    good = root / "good.txt"
+    good.write_text("\n".join(TEXTS * 3) + "\n")
+    out.update({"udhr-comma": "udhr:,", "weight-1e999": f"{good}=1e999", "weight-0": f"{good}=0"})
+    return out
+
+
+def test_hostile_corpora_are_one_line_in_every_command(corpus_files, model, tmp_path):
+    good = str(model)
+    for name, spec in corpus_files.items():
+        if not name.startswith("weight"):
+            one_error_line(runner.invoke(app, ["evaluate", good, "-c", spec, "--metrics", "compression", "-o", str(tmp_path / f"e-{name}")]))
+            one_error_line(runner.invoke(app, ["infer-mixture", good, "-c", f"a={spec}", "-c", "b=udhr:deu", "--merges", "20", "--no-report"]))
+        one_error_line(runner.invoke(app, ["train", "bpe", "-c", spec, "-v", "300", "-o", str(tmp_path / f"t-{name}")]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "superbpe", "-v", "400", "--transition", "nan"],
+    ["train", "bpe", "-v", "300", "--max-bytes", "9" * 400],
+    ["train", "bpe", "-v", "nan"],
+    ["train", "bpe", "-v", "-5"],
+])
+def test_hostile_option_values(args, tmp_path):
+    msg = one_error_line(runner.invoke(app, [*args, "-c", "udhr:en", "-o", str(tmp_path / "o")]))
+    assert "unexpected" not in msg
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("opt,value", [("--scale", "inf"), ("--scale", "nan"), ("--scale", "1e308"), ("--ridge", "inf"),
+                                       ("--ridge", "1e308"), ("--delta", "nan"), ("--rank-decay", "inf")])
+def test_transplant_never_writes_non_finite_rows(model, new_tok, tmp_path, opt, value):
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["transplant", str(model), "-t", str(new_tok), "-o", str(out), "--k", "4", opt, value])
+    if res.exit_code == 0:  # accepted: then every written number is finite
+        from tokbench.transplant.checkpoint import read_safetensors
+
+        for t in read_safetensors(out / "model.safetensors")[0].values():
+            assert np.isfinite(t.to_float32()).all()
+    else:
+        one_error_line(res)
+        assert not out.exists()
+
+
+def test_baseline_with_bad_fields(model, tmp_path):
+    bl = tmp_path / "b.json"
+    assert runner.invoke(app, ["check", str(model), "-w", str(bl), "-c", "udhr:en"]).exit_code == 0
+    data = json.loads(bl.read_text())
+    for key, value in [("corpora", 5), ("corpora", [5]), ("golden", {"english": 5}), ("behaviour", {"probes": 3}), ("vocab", None), ("settings", {"corpora": 3})]:
+        (tmp_path / "bad.json").write_text(json.dumps(dict(data, **{key: value})))
+        res = runner.invoke(app, ["check", str(model), "-b", str(tmp_path / "bad.json")])
+        assert res.exit_code in (1, 2) and "Traceback" not in res.output, (key, res.output)
+        if res.exit_code == 2:
+            assert "unexpected" not in one_error_line(res)
+    for raw in [b"", b"[]", b"\xff\xfe", b"[" * 100000]:
+        (tmp_path / "bad.json").write_bytes(raw)
+        one_error_line(runner.invoke(app, ["check", str(model), "-b", str(tmp_path / "bad.json")]))
+
+
+def _st(path: Path, header, data: bytes = b"\0" * 64):
+    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
+    path.write_bytes(__import__("struct").pack("<Q", len(raw)) + raw + data)
+
+
+E = "model.embed_tokens.weight"
+
+
+@pytest.mark.parametrize("case", ["shape-mismatch", "no-dtype", "header-list", "negative-offsets", "reversed-offsets",
+                                  "past-the-end", "header-length-huge", "metadata-not-strings", "config-not-utf8",
+                                  "config-list", "index-not-object", "weight-map-list", "empty-file"])
+def test_hostile_checkpoints(model, new_tok, tmp_path, case):
+    m = _copy_model(model, tmp_path / "m")
+    st = m / "model.safetensors"
+    headers = {
+        "shape-mismatch": {E: {"dtype": "F32", "shape": [1000, 8], "data_offsets": [0, 64]}},
+        "no-dtype": {E: {"shape": [2, 8], "data_offsets": [0, 64]}},
+        "header-list": [1, 2],
+        "negative-offsets": {E: {"dtype": "F32", "shape": [2, 8], "data_offsets": [-64, 0]}},
+        "reversed-offsets": {E: {"dtype": "F32", "shape": [2, 8], "data_offsets": [64, 0]}},
+        "past-the-end": {E: {"dtype": "F32", "shape": [4, 8], "data_offsets": [0, 128]}},
+        "metadata-not-strings": {"__metadata__": {"a": 5}, E: {"dtype": "F32", "shape": [2, 8], "data_offsets": [0, 64]}},
+    }
+    if case in headers:
+        _st(st, headers[case])
+    elif case == "header-length-huge":
+        st.write_bytes(__import__("struct").pack("<Q", 2**60) + b"{}")
+    elif case == "empty-file":
+        st.write_bytes(b"")
+    elif case == "config-not-utf8":
+        (m / "config.json").write_bytes(b'\xff\xfe{"vocab_size": 3}')
+    elif case == "config-list":
+        (m / "config.json").write_text("[1]")
+    elif case == "index-not-object":
+        (m / "model.safetensors.index.json").write_text("[1]")
+    elif case == "weight-map-list":
+        (m / "model.safetensors.index.json").write_text(json.dumps({"weight_map": [1]}))
+    out = tmp_path / "o"
+    msg = one_error_line(runner.invoke(app, ["transplant", str(m), "-t", str(new_tok), "-o", str(out), "--method", "mean"]))
+    assert "unexpected" not in msg and not out.exists()
+
+
+def test_transplant_eval_loads_safetensors_only(tmp_path):
+    pytest.importorskip("transformers")
+    d = tmp_path / "binonly"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (d / "pytorch_model.bin").write_bytes(b"not loaded")
+    (tmp_path / "t.txt").write_text("hello\n")
+    msg = one_error_line(runner.invoke(app, ["transplant", "eval", str(d), "--text", str(tmp_path / "t.txt")]))
+    assert "safetensors" in msg
+
+
+def test_single_output_files_refuse_folders_and_devices(model, tmp_path):
+    bl = tmp_path / "b.json"
+    assert runner.invoke(app, ["check", str(model), "-w", str(bl), "-c", "udhr:en"]).exit_code == 0
+    (tmp_path / "afolder").mkdir()
+    os.mkfifo(tmp_path / "fifo")  # stands for a device: a run as root once replaced /dev/null with a regular file
+    for target in [tmp_path / "afolder", tmp_path / "fifo", tmp_path / "b.json" / "x"]:
+        for args in (["-b", str(bl), "--junit", str(target)], ["-w", str(target), "-c", "udhr:en"]):
+            res = runner.invoke(app, ["check", str(model), *args])
+            assert res.exit_code == 2, (args, res.output[-300:])
+            one_error_line(res)

@@ -258,8 +258,13 @@ def read_baseline(path: str | Path) -> dict:
         raise InputNotFoundError(f"baseline file '{path}' does not exist; create it with: tokbench check TOKENIZER --write-baseline {path}")
     if path.is_dir():
         raise InputNotFoundError(f"baseline '{path}' is a folder; give the baseline JSON file")
+    from tokbench.files import require_regular_file
+
+    require_regular_file(path, "baseline file")
     try:
         data = json.loads(path.read_text("utf-8"))
+    except RecursionError:
+        raise CorruptFileError(f"baseline '{path}' is nested too deeply to be a baseline") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptFileError(f"baseline '{path}' is not valid JSON ({str(exc)[:100]}); rewrite it with --write-baseline") from None
     if not isinstance(data, dict) or "format_version" not in data:
@@ -272,6 +277,15 @@ def read_baseline(path: str | Path) -> dict:
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise CorruptFileError(f"baseline '{path}' lacks {', '.join(missing)}; is the file complete? rewrite it with --write-baseline")
+    wrong = [k for k in REQUIRED if k != "format_version" and not isinstance(data[k], dict)]
+    wrong += [f"{k}.*" for k in ("golden", "corpora") if isinstance(data[k], dict) and not all(isinstance(v, dict) for v in data[k].values())]
+    if isinstance(data["behaviour"], dict) and not isinstance(data["behaviour"].get("probes"), dict):
+        wrong.append("behaviour.probes")
+    if isinstance(data["settings"], dict) and not isinstance(data["settings"].get("corpora", []), list):
+        wrong.append("settings.corpora")
+    if wrong:
+        raise CorruptFileError(f"baseline '{path}': {', '.join(wrong)} must be objects (lists for settings.corpora); "
+                               "the file is damaged, rewrite it with --write-baseline")
     return data
 
 

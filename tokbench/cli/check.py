@@ -12,7 +12,7 @@ import typer
 
 from tokbench.check.config import DEFAULT_CORPORA, METRICS, CheckConfig, parse_tolerances
 from tokbench.cli.common import console, err_console, parse_size, print_json, rich_table
-from tokbench.errors import CheckFailed, ConfigError
+from tokbench.errors import CorruptFileError, CheckFailed, ConfigError
 
 _DEFAULTS = CheckConfig()
 _TOL_HELP = ", ".join(f"{m.name}={m.tolerance}" for m in METRICS.values())
@@ -149,7 +149,12 @@ def _check(spec: str, path: Path, config: CheckConfig, junit: Path | None, json_
     tok = _load(spec)
     started = time.perf_counter()
     with cli_progress() as progress, progress(f"checking {tok.name}", n_sources) as advance:
-        report = run_check(tok, path, config, advance)
+        try:
+            report = run_check(tok, path, config, advance)
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+            # read_baseline checks the top level; a field deeper down of the wrong type surfaces here.
+            raise CorruptFileError(f"baseline '{path}' is malformed ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); "
+                                   "rewrite it with --write-baseline") from None
     elapsed = time.perf_counter() - started
     quiet = json_out == "-"  # stdout carries the JSON report only
     shown = [] if quiet else [r for r in report.results if verbose or r.status in ("fail", "improved", "changed")]

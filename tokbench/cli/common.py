@@ -193,7 +193,10 @@ def parse_size(text: str | None) -> int | None:
     m = _SIZE.match(str(text))
     if not m or m.group(2) is not None and m.group(2).lower() not in _UNITS:
         raise ConfigError(f"cannot read size '{text}'; write e.g. 500KB, 20MB or 1GiB")
-    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
+    value = float(m.group(1)) * _UNITS[(m.group(2) or "").lower()]
+    if not value < 1e18:  # a 400-digit number reads as inf
+        raise ConfigError(f"size '{text[:40]}' is beyond any text budget; write e.g. 500KB, 20MB or 1GiB")
+    return int(value)
 
 
 def human_bytes(n: float) -> str:

@@ -21,6 +21,8 @@ def _transition(text: str) -> float:
         v = float(text)
     except ValueError:
         raise ConfigError(f"cannot read --transition '{text}'; give a fraction of the vocabulary (0.8) or a vocabulary size (25600)") from None
+    if not 0 < v < 1e9:  # nan, inf and negatives fail here
+        raise ConfigError(f"--transition must be a fraction of the vocabulary (0.8) or a vocabulary size (25600), got '{text}'")
     return v
 
 
