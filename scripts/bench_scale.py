@@ -12,8 +12,9 @@ taken:
   tokbench-bpe     ``tokbench train bpe -c FILE --max-bytes all`` (streams the file into the same trainer)
   tokbench-superbpe ``tokbench train superbpe -c FILE --max-bytes all``
   stock-encode     stock ``Tokenizer.encode_batch`` over the file in batches of 1,024 lines, counting tokens
-  tokbench-count-ray-1/-2  pre-token counting for BPE-from-counts on a local Ray cluster of 1 / 2 CPUs
-                   (``--engine ray``; when the ray extra is installed)
+  tokbench-evaluate ``tokbench evaluate`` of the stock-bpe tokenizer on the file, compression only, no cache
+  tokbench-bpe-ray-1/-2  ``tokbench train bpe ... --engine ray --workers N``: a local Ray cluster of N CPUs
+                   started by the command counts pre-tokens, the driver trains BPE from the counts
 
 All use one vocabulary size (32,000 default) and the same pre-tokenizer (GPT-2's). Ratios are taken within
 one run; the machine may be shared, so times are single runs under whatever load there was.
@@ -142,6 +143,11 @@ def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[
         "tokbench-superbpe": [*tb, "train", "superbpe", "-c", str(corpus), "--train-bytes", "all", "-v", str(vocab),
                               "-o", str(work / "tokbench-superbpe"), "--force", "--json"],
         "stock-encode": [py, "-c", STOCK_ENCODE, str(corpus), str(work / "stock-bpe.json")],
+        "tokbench-evaluate": [*tb, "evaluate", str(work / "stock-bpe.json"), "-c", str(corpus), "--metrics", "compression",
+                              "--no-cache", "-o", str(work / "evaluate"), "--force", "--json"],
+        **{f"tokbench-bpe-ray-{n}": [*tb, "train", "bpe", "-c", str(corpus), "--train-bytes", "all", "-v", str(vocab),
+                                     "--engine", "ray", "--workers", str(n), "-o", str(work / f"tokbench-bpe-ray-{n}"),
+                                     "--force", "--json"] for n in (1, 2)},
     }
 
 
@@ -176,10 +182,21 @@ def render(results: dict) -> str:
         if sb and tb and sb["exit"] == tb["exit"] == 0:
             lines.append(f"- train bpe vs stock: time {tb['wall_s'] / sb['wall_s']:.2f}x, peak RSS "
                          f"{tb['peak_rss_mb'] / sb['peak_rss_mb']:.2f}x (targets <= 1.1x and <= 1.3x)")
+        se, te = jobs.get("stock-encode"), jobs.get("tokbench-evaluate")
+        if se and te and se["exit"] == te["exit"] == 0:
+            lines.append(f"- evaluate (compression) vs stock batch encoding: throughput {se['wall_s'] / te['wall_s']:.2f}x "
+                         f"(target >= 0.9x), peak RSS {te['peak_rss_mb'] / se['peak_rss_mb']:.2f}x")
         sp = jobs.get("tokbench-superbpe")
         if sp and tb and sp["exit"] == tb["exit"] == 0:
             lines.append(f"- train superbpe vs tokbench bpe: time {sp['wall_s'] / tb['wall_s']:.2f}x (target <= 2x), "
                          f"peak RSS {sp['peak_rss_mb'] / tb['peak_rss_mb']:.2f}x")
+        r1, r2 = jobs.get("tokbench-bpe-ray-1"), jobs.get("tokbench-bpe-ray-2")
+        if r1 and r2 and r1["exit"] == r2["exit"] == 0:
+            lines.append(f"- train bpe on Ray (driver + local cluster started by the command): 2 workers vs 1: "
+                         f"{r1['wall_s'] / r2['wall_s']:.2f}x faster; peak RSS is the driver's only (Ray's workers "
+                         f"are not its children)")
+        if "same_merges_ray" in r:
+            lines.append(f"- merges of the Ray runs equal the local run's: {r['same_merges_ray']}")
         if "same_merges" in r:
             lines.append(f"- tokbench bpe's merges equal stock's (same file, same settings): {r['same_merges']}")
         lines.append("")
@@ -190,7 +207,8 @@ def render(results: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100MB")
-    ap.add_argument("--jobs", default="stock-bpe,tokbench-bpe,tokbench-superbpe,stock-encode")
+    ap.add_argument("--jobs", default="stock-bpe,tokbench-bpe,tokbench-bpe-ray-1,tokbench-bpe-ray-2,tokbench-superbpe,"
+                                       "stock-encode,tokbench-evaluate")
     ap.add_argument("--vocab-size", type=int, default=32000)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tokbench-bench-scale")
     args = ap.parse_args()
@@ -223,6 +241,11 @@ def main() -> None:
             a = json.loads(stock.read_text())["model"]["merges"]
             b = json.loads(ours.read_text())["model"]["merges"]
             entry["same_merges"] = "yes" if a == b else f"no ({sum(x == y for x, y in zip(a, b))} of {len(a)} equal in order)"
+            ray_runs = [work / f"tokbench-bpe-ray-{n}" / "tokenizer.json" for n in (1, 2)]
+            ray_runs = [p for p in ray_runs if p.exists()]
+            if ray_runs:
+                same = all(json.loads(p.read_text())["model"]["merges"] == b for p in ray_runs)
+                entry["same_merges_ray"] = f"{'yes' if same else 'no'} ({len(ray_runs)} runs)"
         save(results)
 
 
