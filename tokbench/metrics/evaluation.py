@@ -222,6 +222,8 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
         run = _TokenizerRun(tok, config, results)
         if inputs.main:
             measure_main(run, inputs.main, prepared, tables, progress)
+        if inputs.streams:
+            measure_streamed(run, inputs.streams, tables, progress, record_inputs=tok is toks[0])
         if inputs.premium:
             measure_premium(run, inputs, prepared, tables, progress)
         if inputs.tr:
@@ -241,6 +243,8 @@ class Inputs:
     reference: TextSource | None
     #: (source, the oracles that judge its language)
     tr: list[tuple[TextSource, list]]
+    #: main corpora read as streams (compression alone: see :func:`measure_streamed`)
+    streams: list = field(default_factory=list)
 
 
 def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_sources=None, tr_sources=None) -> Inputs:
@@ -249,7 +253,15 @@ def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_
     want = set(config.metrics)
     load = _Corpora(config.max_bytes)
     main: list[TextSource] = []
-    if want & {"compression", "fertility", "coverage"}:
+    streams: list = []
+    if want & {"compression", "fertility", "coverage"} == {"compression"} and sources is None:
+        # Compression needs only counts: the main corpora stay streams, encoded a batch at a time
+        # (memory flat in corpus size); their provenance is recorded by the first tokenizer's pass.
+        from tokbench.corpora import open_streams
+
+        for spec in config.corpora:
+            streams.extend(open_streams(spec))
+    elif want & {"compression", "fertility", "coverage"}:
         if sources is not None:
             main = _as_sources(sources, load)
         else:
@@ -265,7 +277,7 @@ def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_
     for _, oracles in tr:
         for o in oracles:
             results.oracles[f"{o.name}:{o.lang}"] = o.description
-    return Inputs(main, premium, reference, tr)
+    return Inputs(main, premium, reference, tr, streams)
 
 
 @dataclass
@@ -371,6 +383,41 @@ def measure_main(run: _TokenizerRun, sources: list[TextSource], prepared: Prepar
         for script, (share, n) in vocabulary_scripts(tok, run.byte_only, run.config.use_cache).items():
             tables["scripts"].append({"tokenizer": tok.name, "script": script, "share": share, "vocab_entries": n})
     run.timing["metrics_s"] += time.perf_counter() - t
+
+
+def measure_streamed(run: _TokenizerRun, streams: list, tables: dict, progress: Progress,
+                     record_inputs: bool = False) -> None:
+    """Step 3a for compression alone: each stream encoded a batch at a time into per-token counts and
+    totals (:mod:`tokbench.metrics.stream_stats`, cached per shard), the same rows as :func:`measure_main`."""
+    from tokbench.metrics.stream_stats import count_stream
+
+    V, config, results = run.V, run.config, run.results
+    total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
+    totals = {k: [0, 0, 0] for k in total_counts}
+    with progress(f"{run.tok.name}: compression (streamed)", len(streams)) as adv:
+        for src in streams:
+            t = time.perf_counter()
+            st = count_stream(run.tok, src, max_bytes=config.max_bytes, use_cache=config.use_cache)
+            run.timing["encode_s"] += time.perf_counter() - t
+            if st.n_docs == 0:
+                raise CorpusError(f"corpus '{src.spec}' is empty: it has no text to use")
+            results.cache["hits"] += st.cache["hits"]
+            results.cache["misses"] += st.cache["misses"]
+            if record_inputs:
+                results.inputs.append(st.provenance(src))
+            kind = "code" if src.kind == "code" else "natural"
+            total_counts[kind] += st.counts
+            for i, v in enumerate((st.n_bytes, st.n_chars, st.n_tokens)):
+                totals[kind][i] += v
+            label = {"tokenizer": run.tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
+            tables["compression"].append({**label, **compression_row(st.n_bytes, st.n_chars, st.n_tokens, st.counts, V,
+                                                                     config.renyi_power)})
+            adv(1)
+    for kind, c in total_counts.items():
+        b, ch, n = totals[kind]
+        if n:
+            tables["compression_total"].append({"tokenizer": run.tok.name, "kind": kind, "vocab_size": V,
+                                                **compression_row(b, ch, n, c, V, config.renyi_power)})
 
 
 def measure_premium(run: _TokenizerRun, inputs: Inputs, prepared: Prepared, tables: dict, progress: Progress) -> None:
