@@ -254,9 +254,11 @@ def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_
     load = _Corpora(config.max_bytes)
     main: list[TextSource] = []
     streams: list = []
-    if want & {"compression", "fertility", "coverage"} == {"compression"} and sources is None:
-        # Compression needs only counts: the main corpora stay streams, encoded a batch at a time
-        # (memory flat in corpus size); their provenance is recorded by the first tokenizer's pass.
+    if want == {"compression"} and sources is None:
+        # Compression alone needs only counts: the main corpora stay streams, encoded a batch at a time
+        # (memory flat in corpus size); their provenance is recorded by the first tokenizer's pass. With
+        # other families the texts are read into memory, since premium reuses their encodings and
+        # fertility/coverage need per-word and per-character alignment.
         from tokbench.corpora import open_streams
 
         for spec in config.corpora:
