@@ -39,3 +39,20 @@ def test_shard_statistics_are_cached_and_reused(tmp_path):
     assert (again.counts == first.counts).all() and again.n_tokens == first.n_tokens and again.sha256 == first.sha256
     whole = count_stream(tok, stream, use_cache=False)
     assert (whole.counts == first.counts).all() and whole.n_tokens == first.n_tokens
+
+
+def test_damaged_statistics_are_misses(tmp_path):
+    import os
+    from pathlib import Path
+
+    from tokbench.tokenizer.load import load_tokenizer
+
+    tok = load_tokenizer(_tok(tmp_path))
+    stream = open_stream("libreoffice:fr@test")
+    first = count_stream(tok, stream, shard_bytes=50_000)
+    entries = sorted((Path(os.environ["TOKBENCH_CACHE"]) / "encoding-stats").glob("*.npz"))
+    assert len(entries) == first.cache["misses"]
+    entries[0].write_bytes(b"")
+    entries[1].write_bytes(entries[2].read_bytes())  # another shard's valid entry under this key
+    again = count_stream(tok, stream, shard_bytes=50_000)
+    assert again.cache["misses"] == 2 and (again.counts == first.counts).all() and again.n_tokens == first.n_tokens

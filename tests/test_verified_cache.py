@@ -107,8 +107,10 @@ def setup(tmp_path, tiny_texts):
     return text, a, b
 
 
+# fertility keeps the in-memory path whose ids go to encodings/ (compression alone streams into
+# encoding-stats/, tested in test_stream_stats.py)
 def _eval(text, *toks, out, extra=()):
-    return runner.invoke(app, ["evaluate", *map(str, toks), "-c", str(text), "--metrics", "compression", "-o", str(out), "--json", *extra])
+    return runner.invoke(app, ["evaluate", *map(str, toks), "-c", str(text), "--metrics", "compression,fertility", "-o", str(out), "--json", *extra])
 
 
 def _numbers(res):
