@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from tokbench.tokenizer.base import Tokenizer
     from tokbench.train.api import TrainResult
 
+from tokbench.train.config import TrainConfig as _TrainConfig  # noqa: E402 (stdlib-only, no kernels)
+
+_TRAIN = _TrainConfig()
+
 __all__ = ["load_tokenizer", "train", "evaluate", "infer_mixture", "transplant", "check"]
 
 
@@ -91,7 +95,7 @@ def _is_spec(item: Any) -> bool:
     return spec.startswith("hf:") or _looks_bundled(spec) is not None or split_local(spec)[0] is not None
 
 
-def train(data: Any, kind: str = "bpe", vocab_size: int = 32000, *, out: str | Path | None = None,
+def train(data: Any, kind: str = _TRAIN.kind, vocab_size: int = _TRAIN.vocab_size, *, out: str | Path | None = None,
           force: bool = False, weights: Sequence[float] | None = None, **options) -> "TrainResult":
     """Train a tokenizer of ``kind`` (bpe, superbpe, char, char-bpe, unigram, wordpiece, sp-bpe,
     sp-unigram) and, with ``out``, write it as a folder that ``tokenizers``/``transformers`` load.
