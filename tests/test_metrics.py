@@ -258,3 +258,24 @@ def test_cached_plot_draws_once(tmp_path):
     cached_plot(draw, tmp_path / "three.png", *args, title="other")
     assert len(calls) == 2
     assert (tmp_path / "one.png").read_bytes() == (tmp_path / "two.png").read_bytes()
+
+
+def test_text_arrays_come_back_from_the_cache_unchanged_and_a_damaged_entry_is_a_miss(tiny_texts):
+    from tokbench.corpora import TextSource
+    from tokbench.metrics import evaluation
+    from tokbench.metrics.text import text_arrays
+
+    src = TextSource("tiny", "tiny", None, None, [str(i) for i in range(len(tiny_texts))], list(tiny_texts))
+    want = text_arrays(src.texts)
+    first = evaluation.cached_text_arrays(src)           # computed, then stored
+    again = evaluation.cached_text_arrays(src)           # read back and checked
+    for got in (first, again):
+        assert got.n_chars == want.n_chars
+        for name in evaluation._TEXT_ARRAY_NAMES:
+            assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    path = evaluation.TEXT_ARRAYS.path(f"text-arrays v{evaluation.TEXT_ARRAYS_VERSION} {src.sha256}")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert evaluation.TEXT_ARRAYS.get(f"text-arrays v{evaluation.TEXT_ARRAYS_VERSION} {src.sha256}") is None
+    assert np.array_equal(evaluation.cached_text_arrays(src).word_starts, want.word_starts)  # recomputed
