@@ -308,7 +308,7 @@ def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path):
     assert not np.allclose(a, c)
     for r in runs:
         assert np.all(r.intervals[:, 0] <= r.proportions + 1e-12) and np.all(r.proportions <= r.intervals[:, 1] + 1e-12)
-        assert r.bootstrap["replicates"] == 5 and 0 <= r.bootstrap["converged"] <= 5
+        assert r.bootstrap["replicates"] == 5 and 0 <= r.bootstrap["converged_uncertified"] <= 5
         rows = r.rows()
         assert all(row["low"] is not None and row["high"] is not None for row in rows)
     assert infer_mixture(tb, cats, MixtureConfig(min_bytes=10, bootstrap=0)).intervals is None

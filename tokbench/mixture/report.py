@@ -54,8 +54,8 @@ def write_report(res: MixtureResult, out_dir: str | Path, manifest: dict) -> dic
         f"Groups: {groups}.",
         "",
         (f"Intervals: {100 * res.bootstrap['level']:.0f}% bootstrap intervals over each category's documents "
-         f"({res.bootstrap['replicates']} replicates, seed {res.bootstrap['seed']}, {res.bootstrap['converged']} of them "
-         f"with a proven LP optimum): the share +- {1.645 if res.bootstrap['level'] == 0.9 else 'z'} standard deviations "
+         f"({res.bootstrap['replicates']} replicates, seed {res.bootstrap['seed']}, {res.bootstrap['converged_uncertified']} of them "
+         f"with a converged LP, not certified): the share +- {1.645 if res.bootstrap['level'] == 0.9 else 'z'} standard deviations "
          "of the replicates. They measure how much a share depends on which documents the samples hold, not text "
          "of kinds no category covers." if res.intervals is not None else "No intervals (--bootstrap 0)."),
         "",
