@@ -469,7 +469,8 @@ E = "model.embed_tokens.weight"
 
 @pytest.mark.parametrize("case", ["shape-mismatch", "no-dtype", "header-list", "negative-offsets", "reversed-offsets",
                                   "past-the-end", "header-length-huge", "metadata-not-strings", "config-not-utf8",
-                                  "config-list", "index-not-object", "weight-map-list", "empty-file"])
+                                  "config-list", "index-not-object", "weight-map-list", "empty-file", "1d-embedding",
+                                  "nan-embedding"])
 def test_hostile_checkpoints(model, new_tok, tmp_path, case):
     m = _copy_model(model, tmp_path / "m")
     st = m / "model.safetensors"
@@ -481,6 +482,7 @@ def test_hostile_checkpoints(model, new_tok, tmp_path, case):
         "reversed-offsets": {E: {"dtype": "F32", "shape": [2, 8], "data_offsets": [64, 0]}},
         "past-the-end": {E: {"dtype": "F32", "shape": [4, 8], "data_offsets": [0, 128]}},
         "metadata-not-strings": {"__metadata__": {"a": 5}, E: {"dtype": "F32", "shape": [2, 8], "data_offsets": [0, 64]}},
+        "1d-embedding": {E: {"dtype": "F32", "shape": [16], "data_offsets": [0, 64]}},
     }
     if case in headers:
         _st(st, headers[case])
@@ -488,6 +490,9 @@ def test_hostile_checkpoints(model, new_tok, tmp_path, case):
         st.write_bytes(__import__("struct").pack("<Q", 2**60) + b"{}")
     elif case == "empty-file":
         st.write_bytes(b"")
+    elif case == "nan-embedding":
+        V = json.loads((m / "config.json").read_text())["vocab_size"]
+        write_safetensors(st, {E: Tensor.from_float32(np.full((V, 8), np.nan, np.float32), "F32")})
     elif case == "config-not-utf8":
         (m / "config.json").write_bytes(b'\xff\xfe{"vocab_size": 3}')
     elif case == "config-list":
@@ -522,3 +527,31 @@ def test_single_output_files_refuse_folders_and_devices(model, tmp_path):
             res = runner.invoke(app, ["check", str(model), *args])
             assert res.exit_code == 2, (args, res.output[-300:])
             one_error_line(res)
+
+
+def test_a_tokenizer_that_panics_mid_evaluation_is_one_failure_row(model, tmp_path):
+    """A Rust panic (a BaseException) while encoding one tokenizer's corpus leaves the others measured."""
+    from tokbench.metrics.config import EvalConfig
+    from tokbench.metrics.evaluation import PROBE_TEXT, evaluate
+    from tokbench.tokenizer import load_tokenizer
+
+    class FakePanic(BaseException):  # what pyo3_runtime.PanicException derives from
+        pass
+
+    good = load_tokenizer(str(model))
+    bad = load_tokenizer(str(model))
+    bad.name = "panics"
+    real = bad.encode_batch
+
+    def encode_batch(texts, *, spans=True):
+        if list(texts) != [PROBE_TEXT]:
+            raise FakePanic("range end index 2 out of range for slice of length 0")
+        return real(texts, spans=spans)
+
+    bad.encode_batch = encode_batch
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(TEXTS) + "\n")
+    res = evaluate([bad, good], EvalConfig(metrics=("compression",), corpora=(str(text),), use_cache=False))
+    assert [f["tokenizer"] for f in res.failures] == ["panics"] and "FakePanic" in res.failures[0]["error"]
+    assert {r["tokenizer"] for r in res.tables["compression_total"]} == {good.name}
+    assert [t["name"] for t in res.tokenizers] == [good.name]

@@ -219,17 +219,36 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
         raise TokenizerError(f"no tokenizer could be loaded ({detail})")
     prepared = prepare(inputs, results, config.use_cache)
     tables: dict[str, list[dict]] = defaultdict(list)
+    recorded = False  # the streamed inputs' provenance is recorded by the first tokenizer measured
     for tok in toks:
-        run = _TokenizerRun(tok, config, results)
-        if inputs.main:
-            measure_main(run, inputs.main, prepared, tables, progress)
-        if inputs.streams:
-            measure_streamed(run, inputs.streams, tables, progress, record_inputs=tok is toks[0])
-        if inputs.premium:
-            measure_premium(run, inputs, prepared, tables, progress)
-        if inputs.tr:
-            measure_tr(run, inputs.tr, tables, progress)
-        run.finish()
+        marks = ({k: len(v) for k, v in tables.items()}, len(results.tokenizers), len(results.inputs))
+        try:
+            run = _TokenizerRun(tok, config, results)
+            if inputs.main:
+                measure_main(run, inputs.main, prepared, tables, progress)
+            if inputs.streams:
+                measure_streamed(run, inputs.streams, tables, progress, record_inputs=not recorded)
+            if inputs.premium:
+                measure_premium(run, inputs, prepared, tables, progress)
+            if inputs.tr:
+                measure_tr(run, inputs.tr, tables, progress)
+            run.finish()
+            recorded = True
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - one broken tokenizer (a Rust panic too) is its row, the others run
+            for k, n in marks[0].items():
+                del tables[k][n:]
+            for k in [k for k in tables if k not in marks[0]]:
+                del tables[k]
+            del results.tokenizers[marks[1]:]
+            del results.inputs[marks[2]:]
+            results.timings.pop(tok.name, None)
+            detail = str(exc) if isinstance(exc, TokbenchError) else f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            results.failures.append({"tokenizer": getattr(tok, "spec", None) or tok.name, "error": detail})
+    if not results.tokenizers:
+        detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
+        raise TokenizerError(f"no tokenizer could be measured ({detail})")
     results.tables = dict(tables)
     results.tables["summary"] = summary_rows(results)
     return results

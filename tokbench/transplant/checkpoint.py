@@ -46,6 +46,21 @@ class Tensor:
     def to_float32(self) -> np.ndarray:
         """(shape) float32 copy of the values."""
         a = np.asarray(self.data).reshape(self.shape)
+        if self.dtype in ("BF16", "F32", "F16", "F64"):
+            return self._float32(a)
+        raise UnknownFormatError(f"tensor dtype {self.dtype} cannot be read as floats; only F32/F16/BF16/F64 matrices can be transplanted")
+
+    def matrix(self, what: str) -> np.ndarray:
+        """The values as a finite (rows, dim) float32 matrix, or one clear error (a vocabulary matrix that is
+        not 2-D or holds inf/NaN would give silently wrong rows)."""
+        if len(self.shape) != 2 or self.shape[0] < 1 or self.shape[1] < 1:
+            raise CorruptFileError(f"the {what} has shape {list(self.shape)}; a (vocabulary, hidden size) matrix is needed")
+        m = self.to_float32()
+        if not np.isfinite(m).all():
+            raise CorruptFileError(f"the {what} holds {int((~np.isfinite(m)).sum()):,} non-finite values (inf/NaN); the checkpoint is damaged")
+        return m
+
+    def _float32(self, a: np.ndarray) -> np.ndarray:
         if self.dtype == "BF16":
             return (a.astype(np.uint32) << 16).view(np.float32)
         if self.dtype in ("F32", "F16", "F64"):

@@ -241,7 +241,7 @@ def prepare(loaded: Loaded, cfg: TransplantConfig, donor: str | Path | None = No
     ckpt, old, new = loaded.ckpt, loaded.old, loaded.new
     emb_name = ckpt.input_embedding_name()
     head_name = ckpt.output_head_name()
-    E_in = ckpt.tensors[emb_name].to_float32()
+    E_in = ckpt.tensors[emb_name].matrix("input embedding matrix")
     old_rows = E_in.shape[0]
     al = align_vocabularies(old, new, old_roles=special_roles(old), new_roles=special_roles(new), old_rows=old_rows)
     if len(al.anchor_new) == 0:
@@ -259,9 +259,9 @@ def prepare(loaded: Loaded, cfg: TransplantConfig, donor: str | Path | None = No
 
     if donor is not None:
         dck = load_checkpoint(donor)
-        prep.donor_in = dck.tensors[dck.input_embedding_name()].to_float32()
+        prep.donor_in = dck.tensors[dck.input_embedding_name()].matrix("donor's input embedding matrix")
         dh = dck.output_head_name()
-        prep.donor_head = dck.tensors[dh].to_float32() if dh else prep.donor_in
+        prep.donor_head = dck.tensors[dh].matrix("donor's output head") if dh else prep.donor_in
         if prep.donor_in.shape[0] < new.vocab_size:
             raise ConfigError(f"the donor has {prep.donor_in.shape[0]} rows but the new tokenizer has {new.vocab_size} ids; the donor must use the new tokenizer")
         prep.donor_info = {"path": str(donor), "kind": dck.source_kind}
@@ -293,7 +293,7 @@ def estimate(loaded: Loaded, prep: Prepared, cfg: TransplantConfig,
                                                         prior=prep.hbar if prep.head_name is None else None, **common)
     replaced[prep.emb_name] = Tensor.from_float32(new_in, ckpt.tensors[prep.emb_name].dtype)
     if prep.head_name is not None:
-        E_head = ckpt.tensors[prep.head_name].to_float32()
+        E_head = ckpt.tensors[prep.head_name].matrix("output head")
         new_head, facts["output_head"] = estimate_matrix(E_head, prep.al, prep.pieces, cfg, donor=prep.donor_head,
                                                          prior=prep.hbar, **common)
         replaced[prep.head_name] = Tensor.from_float32(new_head, ckpt.tensors[prep.head_name].dtype)
