@@ -240,7 +240,13 @@ def main() -> None:
         if stock.exists() and ours.exists():
             a = json.loads(stock.read_text())["model"]["merges"]
             b = json.loads(ours.read_text())["model"]["merges"]
-            entry["same_merges"] = "yes" if a == b else f"no ({sum(x == y for x, y in zip(a, b))} of {len(a)} equal in order)"
+            if a == b:
+                entry["same_merges"] = "yes"
+            else:  # stock's file reader keeps each line's newline; tokbench's .txt segments do not
+                i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                shared = len({tuple(m) for m in a} & {tuple(m) for m in b})
+                entry["same_merges"] = (f"no: first difference at merge {i} (stock {a[i] if i < len(a) else None}, "
+                                        f"tokbench {b[i] if i < len(b) else None}); {shared:,} of {len(a):,} merges shared")
             ray_runs = [work / f"tokbench-bpe-ray-{n}" / "tokenizer.json" for n in (1, 2)]
             ray_runs = [p for p in ray_runs if p.exists()]
             if ray_runs:
