@@ -164,3 +164,14 @@ def test_superbpe_stage2_bound_reports_what_it_dropped():
     tight = train(TrainConfig("superbpe", stage2_max_pretokens=200, **kw), open_streams("libreoffice:de@test"))
     assert tight.info["stage2_pretokens"] <= 200 < free.info["stage2_pretokens"]
     assert tight.info["stage2_pruned"] >= 1 and 0 < tight.info["stage2_dropped_share"] < 1
+
+
+def test_a_capped_text_file_fills_its_cap_when_it_has_the_text(tmp_path):
+    from tokbench.corpora.stream import capped
+
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"line {i} ünï\n\n" for i in range(20_000)), encoding="utf-8")
+    full = "".join(t for _, t in _read_text_file(path))
+    for cap in (10, 5_000, 100_000, 250_001):
+        got = "".join(t for _, t in capped(_read_text_file(path, hint=cap, chunk=997), cap))
+        assert cap - 3 <= len(got.encode()) <= cap and full.startswith(got[:50])

@@ -120,13 +120,16 @@ def _read_text_file(path: Path, hint: int | None = None, chunk: int = 1 << 20):
     """Non-empty lines of a UTF-8 text file as (id, line), read a chunk at a time; lines end where
     ``str.splitlines`` ends them, ids number every line from 1.
 
-    With ``hint`` (bytes) reading stops once that much has been read, so a cap on a file that is one huge
-    line reads about the cap, not the file.
+    With ``hint`` (bytes) reading stops once the lines yielded hold that much text, or the line being read
+    is that long by itself: a cap on a file that is one huge line reads about the cap, not the file.
     """
     import codecs
 
+    from tokbench.corpora.stream import utf8_len
+
+    ends = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
     decoder = codecs.getincrementaldecoder("utf-8")()
-    pending, offset, n = "", 0, 0
+    pending, offset, n, got = "", 0, 0, 0
     with open(path, "rb") as f:
         while True:
             data = f.read(chunk)
@@ -137,18 +140,24 @@ def _read_text_file(path: Path, hint: int | None = None, chunk: int = 1 << 20):
             except UnicodeDecodeError as exc:
                 raise CorruptFileError(f"{path} is not UTF-8 (byte {offset + exc.start}); convert it with iconv -t UTF-8 first") from None
             offset += len(data)
-            stop = not data or (hint is not None and offset >= hint)
             lines = pending.splitlines(keepends=True)
             pending = ""
-            if not stop and lines:
+            if data and lines:
                 # The last piece may go on in the next chunk (a final '\r' may be half of '\r\n').
                 pending = lines.pop()
             for line in lines:
                 n += 1
-                text = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+                text = line.rstrip(ends)
                 if text.strip():
                     yield f"{path.name}:{n}", text
-            if stop:
+                    got += utf8_len(text)
+            if not data:
+                return
+            # Enough text for the cap: the unfinished line (a lower bound in characters) is the last one.
+            if hint is not None and got + len(pending.rstrip(ends)) >= hint:
+                text = pending.rstrip(ends)
+                if text.strip():
+                    yield f"{path.name}:{n + 1}", text
                 return
 
 
