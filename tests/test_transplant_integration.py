@@ -88,8 +88,8 @@ def test_smollm2_onto_qwen3_omp_within_25_percent_on_the_english_test_split(smol
       original tokenizer's model must stay ahead of omp (1.037 vs 1.232);
     * the 25% line itself has 0.5 points of headroom (+24.5%). scripts/repro_transplant_ci.py measures how
       far the floating-point path moves this figure (BLAS, OpenMP, Numba and torch on one thread vs every
-      core, the way another CPU reorders sums); its figures are in reports/transplant/README.md. A
-      regression of half a point fails here, as it should: that is the issue's target.
+      core, the way another CPU reorders sums). A regression of half a point fails here, as it should:
+      that is the issue's target.
     """
     pytest.importorskip("torch")
     from tokbench.corpora import load_source
