@@ -38,9 +38,20 @@ def _has_build_backend() -> bool:
     return int(setuptools.__version__.split(".")[0]) >= 77
 
 
+def _test_env_tokbench() -> list[str]:
+    """The tokbench distribution files of the test environment (must be the same after the test)."""
+    from importlib import metadata
+
+    try:
+        return sorted(str(f) for f in metadata.distribution("tokbench").files or [])
+    except metadata.PackageNotFoundError:
+        return []
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(bin folder of a new venv with the wheel installed, environment, a folder outside the checkout)."""
+    before = _test_env_tokbench()
     tmp = tmp_path_factory.mktemp("wheel")
     # Build from a copy of exactly what the sdist holds: a stale build/ folder in the checkout cannot leak in.
     src = tmp / "src"
@@ -59,14 +70,15 @@ def installed(tmp_path_factory):
     (wheel,) = (tmp / "dist").glob("tokbench-*.whl")
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], tmp, env)
+    venv_python = venv / "bin" / "python"
+    # The venv's own pip (so that the `tokbench` script runs the venv's python), nothing but the wheel, and
+    # BEFORE the venv can see the test environment: a pip that saw the test env's tokbench would uninstall
+    # it (a --force-reinstall did exactly that to a shared venv once).
+    _run([str(venv_python), "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps", "--no-index",
+          str(wheel)], tmp, env)
     purelib = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
     here = sysconfig.get_paths()
     (purelib / "zz_test_env.pth").write_text("\n".join(dict.fromkeys([here["purelib"], here["platlib"]])) + "\n")
-    venv_python = venv / "bin" / "python"
-    # The venv's own pip (so that the `tokbench` script runs the venv's python), nothing but the wheel; the
-    # test environment's editable tokbench, visible through the .pth file, is outside the venv and kept.
-    _run([str(venv_python), "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps", "--no-index",
-          "--force-reinstall", str(wheel)], tmp, env)
     build_s = time.perf_counter() - t0
     outside = tmp / "elsewhere"
     outside.mkdir()
@@ -76,7 +88,8 @@ def installed(tmp_path_factory):
     module, corpora = where.stdout.split()
     assert Path(module).is_relative_to(venv) and Path(corpora).is_relative_to(venv), where.stdout
     print(f"wheel {wheel.stat().st_size / 1e6:.1f} MB built and installed in {build_s:.1f} s")
-    return venv / "bin", env, outside
+    yield venv / "bin", env, outside
+    assert _test_env_tokbench() == before, "installing the wheel changed the test environment's tokbench"
 
 
 @pytest.mark.integration
