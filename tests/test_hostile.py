@@ -422,6 +422,9 @@ def test_hostile_corpora_are_one_line_in_every_command(corpus_files, model, tmp_
     ["train", "bpe", "-v", "300", "--max-bytes", "9" * 400],
     ["train", "bpe", "-v", "nan"],
     ["train", "bpe", "-v", "-5"],
+    ["train", "bpe", "-v", "9" * 100],
+    ["train", "bpe", "-v", "300", "--min-frequency", "9" * 100],
+    ["train", "char-bpe", "-v", "300", "--max-token-chars", "9" * 100],
 ])
 def test_hostile_option_values(args, tmp_path):
     msg = one_error_line(runner.invoke(app, [*args, "-c", "udhr:en", "-o", str(tmp_path / "o")]))

@@ -94,6 +94,14 @@ class TrainConfig:
             raise ConfigError(f"unknown kind '{self.kind}'; choose one of: {', '.join(KINDS)}")
         if self.vocab_size < 2:
             raise ConfigError(f"--vocab-size must be at least 2 (got {self.vocab_size})")
+        # The trainers are Rust (u32 ids and counts) and Numba (int32/int64): a number beyond them would
+        # overflow there instead of failing here.
+        if self.vocab_size > 16_000_000:
+            raise ConfigError(f"--vocab-size {self.vocab_size:.3g} is beyond any vocabulary (at most 16,000,000)")
+        if self.min_frequency > 2**31 - 1:
+            raise ConfigError(f"--min-frequency {self.min_frequency:.3g} is beyond any count (at most 2^31 - 1)")
+        if self.max_token_chars is not None and self.max_token_chars > 1_000_000:
+            raise ConfigError(f"--max-token-chars {self.max_token_chars:.3g} is beyond any token (at most 1,000,000)")
         if self.pretokenizer not in PRETOKENIZERS:
             raise ConfigError(f"unknown --pretokenizer '{self.pretokenizer}'; choose one of: {', '.join(PRETOKENIZERS)}")
         if self.superbpe_recipe not in SUPERBPE_RECIPES:

@@ -54,8 +54,13 @@ def load_model(model_dir: str | Path):
         raise InputNotFoundError(f"{model_dir} is not a model folder with .safetensors weights (pickled .bin weights are never loaded)")
     transformers.utils.logging.disable_progress_bar()
     # safetensors only: a pytorch_model.bin would go through torch.load (pickle), i.e. run a stranger's code.
-    model = transformers.AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, use_safetensors=True,
-                                                              trust_remote_code=False).eval()
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, use_safetensors=True,
+                                                                  trust_remote_code=False).eval()
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # transformers' own words on a config it cannot use
+        from tokbench.errors import CorruptFileError
+
+        raise CorruptFileError(f"transformers cannot load {model_dir} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
     return model, load_tokenizer(model_dir)
 
 
