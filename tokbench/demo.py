@@ -287,6 +287,9 @@ def _check(cfg: DemoConfig, trained: dict[str, Path], out: Path, res: DemoResult
         write_baseline(baseline, build_baseline(bpe, CheckConfig(), advance))
     with progress("checking tokbench-bpe", None) as advance:
         same = run_check(bpe, baseline, advance=advance)
+    # The report folder is written under a temporary name and moved into place: name the baseline as the
+    # report does (relative to the report folder), not by a path that exists only during the run.
+    same.baseline_path = "check/tokbench-bpe.baseline.json"
     write_junit(out / "tokbench-bpe.junit.xml", same)
     other = load_tokenizer(trained["superbpe"], name="tokbench-superbpe")
     with progress("checking tokbench-superbpe", None) as advance:
