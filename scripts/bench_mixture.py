@@ -42,7 +42,7 @@ def child(n_cats: int, tokenizer: str, merges: int, time_limit: float) -> dict:
     out = {"categories": len(cats), "sample_mb": round(sum(c.n_bytes for c in cats) / 1e6, 2), "merges": merges,
            "tokenizer": tokenizer, "load_s": round(time.perf_counter() - t, 2)}
     t = time.perf_counter()
-    words = [build_words(tok, c.texts, table, cut_markers=boundary_safe_split(ml)) for c in cats]
+    words = [build_words(tok, c.read_texts(), table, cut_markers=boundary_safe_split(ml)) for c in cats]
     out["pretokenize_s"] = round(time.perf_counter() - t, 2)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # warm the JIT on a tiny input so compile time is not counted as counting time
@@ -81,7 +81,7 @@ def peers() -> dict:
     T = 300
     ml = merge_list(tok, T)
     table = SymbolTable.from_merges(ml)
-    w = build_words(tok, cat.texts, table)
+    w = build_words(tok, cat.read_texts(), table)
     count_pairs(w, table.merges[:3], PairIndex(), len(table))
     t = time.perf_counter()
     count_pairs(w, table.merges, PairIndex(), len(table))

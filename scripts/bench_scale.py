@@ -51,6 +51,10 @@ for name in ("libreoffice", "code", "turkish", "gnome-help", "udhr"):
     if name in bundled_corpora():
         for s in open_streams(name):
             segs.extend(" ".join(t.split("\n")) for t in s.texts() if t.strip())
+if len(sys.argv) > 3:  # a held-out file: every 10th segment goes there and never into the corpus
+    with open(sys.argv[3], "w", encoding="utf-8") as f:
+        f.writelines(t + "\n" for t in segs[::10])
+    segs = [t for i, t in enumerate(segs) if i % 10]
 written, k = 0, 0
 with open(path, "w", encoding="utf-8") as f:
     while written < size:
@@ -111,6 +115,35 @@ flush()
 print(n_bytes, n_tokens)
 """
 
+# SuperBPE's bounded stage 2: train unbounded, then with the bound at 1/4 and 1/10 of the distinct stage-2
+# pre-tokens the unbounded run counted, and plain BPE; each one's bytes per token on held-out segments.
+SUPERBPE_BOUND = r"""
+import json, sys, time
+from tokbench.corpora import open_stream
+from tokbench.train import TrainConfig, train
+corpus, heldout, vocab, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+held = [t for t in open(heldout, encoding="utf-8").read().split("\n") if t.strip()]
+held_bytes = sum(len(t.encode("utf-8")) for t in held)
+rows = {}
+def run(name, kind, cap):
+    t0 = time.perf_counter()
+    res = train(TrainConfig(kind, vocab_size=vocab, max_bytes=None, stage2_max_pretokens=cap), [open_stream(corpus)])
+    wall = time.perf_counter() - t0
+    n_tok = sum(len(e.ids) for e in res.tokenizer.encode_batch(held, add_special_tokens=False))
+    keep = ("stage2_pretokens", "stage2_pretokens_bound", "stage2_pretokens_peak", "stage2_pruned", "stage2_dropped_share")
+    rows[name] = {"kind": kind, "bound": cap, "train_s": round(wall, 2), "heldout_bytes": held_bytes,
+                  "heldout_tokens": n_tok, "bytes_per_token": held_bytes / n_tok,
+                  **{k: res.info[k] for k in keep if k in res.info}}
+    print(name, rows[name], flush=True)
+    with open(out, "w") as f:
+        json.dump(rows, f, indent=1)
+run("bpe", "bpe", None)
+run("superbpe-unbounded", "superbpe", None)
+distinct = rows["superbpe-unbounded"]["stage2_pretokens"]
+for d in (4, 10):
+    run(f"superbpe-1/{d}", "superbpe", distinct // d)
+"""
+
 
 def parse_size(text: str) -> int:
     units = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
@@ -145,6 +178,8 @@ def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[
         "stock-encode": [py, "-c", STOCK_ENCODE, str(corpus), str(work / "stock-bpe.json")],
         "tokbench-evaluate": [*tb, "evaluate", str(work / "stock-bpe.json"), "-c", str(corpus), "--metrics", "compression",
                               "--no-cache", "-o", str(work / "evaluate"), "--force", "--json"],
+        "superbpe-bound": [py, "-c", SUPERBPE_BOUND, str(work / "corpus-train.txt"), str(work / "heldout.txt"), str(vocab),
+                           str(work / "superbpe-bound.json")],
         **{f"tokbench-bpe-ray-{n}": [*tb, "train", "bpe", "-c", str(corpus), "--train-bytes", "all", "-v", str(vocab),
                                      "--engine", "ray", "--workers", str(n), "-o", str(work / f"tokbench-bpe-ray-{n}"),
                                      "--force", "--json"] for n in (1, 2)},
@@ -195,6 +230,22 @@ def render(results: dict) -> str:
             lines.append(f"- train bpe on Ray (driver + local cluster started by the command): 2 workers vs 1: "
                          f"{r1['wall_s'] / r2['wall_s']:.2f}x faster; peak RSS is the driver's only (Ray's workers "
                          f"are not its children)")
+        sbb = r.get("superbpe_bound")
+        if sbb:
+            lines += ["", "SuperBPE's bounded stage 2 (job superbpe-bound: corpus without every 10th bundled segment, "
+                      "those segments held out; bytes per token on the held-out text, higher is better):", "",
+                      "| run | stage-2 bound | distinct stage-2 pre-tokens kept | pruned | dropped share | train s | "
+                      "held-out bytes/token | vs unbounded |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            base = sbb.get("superbpe-unbounded", {}).get("bytes_per_token")
+            for name, row in sbb.items():
+                rel = f"{(row['bytes_per_token'] / base - 1) * 100:+.2f}%" if base and row["kind"] == "superbpe" else ""
+                lines.append(f"| {name} | {row['bound'] if row['bound'] is not None else 'none'} | "
+                             f"{row.get('stage2_pretokens', '')} | {row.get('stage2_pruned', '')} | "
+                             f"{row.get('stage2_dropped_share', '')} | {row['train_s']} | {row['bytes_per_token']:.4f} | {rel} |")
+            if "bpe" in sbb and "superbpe-unbounded" in sbb:
+                lines.append(f"- superbpe (unbounded) vs bpe in this job: time "
+                             f"{sbb['superbpe-unbounded']['train_s'] / sbb['bpe']['train_s']:.2f}x (target <= 2x)")
+            lines.append("")
         if "same_merges_ray" in r:
             lines.append(f"- merges of the Ray runs equal the local run's: {r['same_merges_ray']}")
         if "same_merges" in r:
@@ -230,11 +281,16 @@ def main() -> None:
         work = args.work / size_text
         work.mkdir(exist_ok=True)
         cmds = jobs_for(size, corpus, work, args.vocab_size)
+        if "superbpe-bound" in args.jobs.split(",") and not (work / "heldout.txt").exists():
+            subprocess.run([sys.executable, "-c", BUILD, str(work / "corpus-train.txt"), str(size), str(work / "heldout.txt")],
+                           check=True, env=env, cwd=ROOT)
         for name in args.jobs.split(","):
             print(f"[{time.strftime('%H:%M:%S')}] {size_text} {name} ...", flush=True)
             res = run(cmds[name], env, work / f"{name}.log")
             entry["jobs"][name] = res
             print(f"    {res['wall_s']} s, {res['peak_rss_mb']} MB peak, exit {res['exit']}", flush=True)
+            if name == "superbpe-bound" and (work / "superbpe-bound.json").exists():
+                entry["superbpe_bound"] = json.loads((work / "superbpe-bound.json").read_text())
             save(results)
         stock, ours = work / "stock-bpe.json", work / "tokbench-bpe" / "tokenizer.json"
         if stock.exists() and ours.exists():

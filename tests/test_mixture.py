@@ -265,27 +265,6 @@ def _word_multiset(w):
                   for i in range(w.n_words) if w.offsets[i + 1] > w.offsets[i])
 
 
-def test_bootstrap_resample_equals_pretokenizing_the_drawn_documents(tmp_path):
-    # A replicate re-weights each document's pre-tokens; the slow reference pre-tokenizes the drawn documents
-    # (each repeated as often as it was drawn) from scratch.
-    from tests.tokenizer_builders import build_hf_bpe
-    from tokbench.mixture.bootstrap import build_doc_words
-    from tokbench.mixture.words import SymbolTable, build_words
-    from tokbench.tokenizer import load_tokenizer
-
-    docs = [t for name, texts in HAND_BUILT.items() for t in texts] + ["The cat, the dog and the log.", "über Bücher"]
-    tok = load_tokenizer(build_hf_bpe(docs * 3, tmp_path))
-    table = SymbolTable.from_merges(tok.model_merges())
-    dw = build_doc_words(tok, docs, table)
-    assert _word_multiset(dw.words) == _word_multiset(build_words(tok, docs, table))
-    for seed in range(4):
-        k = np.random.default_rng(seed).multinomial(len(docs), np.full(len(docs), 1 / len(docs)))
-        got = dw.resample(np.random.default_rng(seed))
-        drawn = [d for d, c in zip(docs, k) for _ in range(c)]
-        ref = build_words(tok, drawn, table)
-        assert _word_multiset(got) == _word_multiset(ref) and got.n_bytes == ref.n_bytes
-
-
 def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 

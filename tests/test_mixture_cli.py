@@ -163,3 +163,25 @@ def test_intervals_in_json_table_and_report(files):
     assert "90%_interval" in (out / "report.md").read_text() and "bootstrap intervals" in (out / "report.md").read_text()
     r = runner.invoke(app, args[:-1] + ["1", "--no-report"])
     assert_clean_error(r, "--bootstrap")
+
+
+def test_engine_options_are_checked(files):
+    d, tok, _ = files
+    base = ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}", "--merges", "50", "--no-report"]
+    assert_clean_error(runner.invoke(app, [*base, "--engine", "spark"]), "choose local or ray")
+    assert_clean_error(runner.invoke(app, [*base, "--workers", "2"]), "--engine ray")
+    assert_clean_error(runner.invoke(app, [*base, "--engine", "ray", "--workers", "0"]), "at least 1")
+
+
+def test_manifest_records_what_the_stream_read(files):
+    d, tok, _ = files
+    out = d / "capped"
+    r = runner.invoke(app, ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}",
+                            "--merges", "50", "--max-bytes", "10001", "--bootstrap", "0", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    inputs = json.loads((out / "manifest.json").read_text())["inputs"]
+    from tokbench.corpora import load_source
+
+    for item, name in zip(inputs, ("en", "de")):
+        src = load_source(str(d / f"{name}.txt"), max_bytes=10_001)
+        assert item["bytes"] == 10_001 and item["sha256"] == src.sha256 and item["segments"] == len(src.texts)

@@ -41,3 +41,38 @@ def test_train_on_ray_equals_local(cluster, kind):
     assert json.loads(remote.tokenizer.to_str())["model"] == json.loads(local.tokenizer.to_str())["model"]
     assert remote.tokenizer.to_str() == local.tokenizer.to_str()
     assert remote.usage == local.usage
+
+
+def test_infer_mixture_counts_on_ray_equal_local(cluster, tmp_path):
+    # Pre-token counts (and the bootstrap's replicate counts) of every category, counted by 1 and 2 actors,
+    # are the local ones bit for bit; so are the inferred weights.
+    import numpy as np
+
+    from tests.tokenizer_builders import train_bytelevel_bpe
+    from tokbench.corpora import load_source
+    from tokbench.mixture.config import MixtureConfig
+    from tokbench.mixture.counting import count_categories
+    from tokbench.mixture.infer import infer_mixture, load_categories
+    from tokbench.mixture.words import SymbolTable
+    from tokbench.tokenizer import load_tokenizer
+
+    specs = [("de", "libreoffice:de@test"), ("ja", "libreoffice:ja@test"), ("py", "code:python@test")]
+    train_bytelevel_bpe([t for _, s in specs for t in load_source(s, max_bytes=20_000).texts], 600).save(str(tmp_path / "t.json"))
+    tok = load_tokenizer(str(tmp_path / "t.json"))
+    cats = load_categories(specs, sample_bytes=60_000)
+    sources = [(c.stream, c.max_bytes) for c in cats]
+    local = count_categories(tok, sources, SymbolTable.from_merges(tok.model_merges()), replicates=2, seed=3)
+    for workers in (1, 2):
+        remote = count_categories(tok, sources, SymbolTable.from_merges(tok.model_merges()), replicates=2, seed=3,
+                                  engine="ray", workers=workers)
+        for a, b in zip(local, remote):
+            for name in ("symbols", "offsets", "counts"):
+                np.testing.assert_array_equal(getattr(a.words, name), getattr(b.words, name))
+            np.testing.assert_array_equal(a.rep_counts, b.rep_counts)
+            np.testing.assert_array_equal(a.rep_bytes, b.rep_bytes)
+            assert a.provenance == b.provenance and a.n_docs == b.n_docs
+    config = dict(merges=150, bootstrap=2, seed=3, time_limit=None, bootstrap_time_limit=None)
+    here = infer_mixture(tok, load_categories(specs, sample_bytes=60_000), MixtureConfig(**config))
+    there = infer_mixture(tok, load_categories(specs, sample_bytes=60_000), MixtureConfig(engine="ray", workers=2, **config))
+    np.testing.assert_array_equal(here.proportions, there.proportions)
+    np.testing.assert_array_equal(here.intervals, there.intervals)

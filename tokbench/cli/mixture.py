@@ -39,6 +39,9 @@ def run_cmd(
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     no_report: bool = typer.Option(False, "--no-report", help="Print only; write no report folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout instead of tables."),
+    engine: str = typer.Option(_D.engine, "--engine", help="Where pre-tokens are counted: local (streams each category here) or ray (actors on a Ray cluster count, this process sums; same numbers)."),
+    ray_address: Optional[str] = typer.Option(_D.ray_address, "--ray-address", help="With --engine ray: the cluster to use (default: a local one of --workers CPUs, or the running session)."),
+    workers: Optional[int] = typer.Option(_D.workers, "--workers", help="With --engine ray: counting actors (default: one per CPU of the cluster)."),
 ):
     """Infer the proportions of categories (languages, code, domains) in a BPE tokenizer's training data.
 
@@ -49,6 +52,11 @@ def run_cmd(
     Example: tokbench infer-mixture gpt2 -c en=libreoffice:en-us@train -c de=libreoffice:de@train -c py=code:python@train
 
     Example: tokbench infer-mixture o200k --skip-merges 30000 --merges 10000 --split all   (merges 30,001-40,000)
+
+    Example: tokbench infer-mixture gpt2 -c en=big_en.jsonl -c py=code/ --max-bytes 1GB --engine ray --workers 8
+
+    Each category is read once, a batch at a time, into its distinct pre-tokens (memory grows with those,
+    not with --max-bytes); the bootstrap's replicate counts are kept beside them.
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.mixture.infer import default_category_specs, infer_mixture, load_categories, parse_category
@@ -66,7 +74,8 @@ def run_cmd(
 
         raise ConfigError(f"--time-limit must be positive (got {time_limit})")
     config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(max_bytes or sample_bytes), split=split,
-                           time_limit=time_limit, bootstrap=bootstrap, seed=seed)
+                           time_limit=time_limit, bootstrap=bootstrap, seed=seed, engine=engine,
+                           ray_address=ray_address, workers=workers)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name.replace('/', '--')}")  # hub ids hold a '/'
@@ -75,7 +84,7 @@ def run_cmd(
     from tokbench.cli.progress import cli_progress
 
     with cli_progress() as progress:
-        with progress("reading categories", len(pairs)) as advance:
+        with progress("opening categories", len(pairs)) as advance:
             cats = load_categories(pairs, config.sample_bytes, advance=advance)
         res = infer_mixture(tok, cats, config, progress=progress)
 

@@ -50,31 +50,53 @@ def connect(address: str | None = None, workers: int | None = None):
     return ray
 
 
-class _CountActor:
-    """One per worker: builds its counter once, then counts the shards it is given."""
+class _ShardActor:
+    """One per worker: holds the job (built once), runs it on the shard numbers it is given."""
 
-    def __init__(self, texts, counter: Callable[[Iterable[str]], Counter], n: int):
-        self.texts = texts
-        self.counter = counter
+    def __init__(self, job: Callable[[int, int], object], n: int):
+        self.job = job
         self.n = n
 
     def __call__(self, batch: dict) -> dict:
+        import pickle
+
         import numpy as np
 
         (k,) = batch["shard"].tolist()  # batch_size=1: one shard per call
-        c = self.counter(shard(self.texts, int(k), self.n))
-        pieces, counts = list(c.keys()) or [""], list(c.values()) or [0]
-        # every actor walked the whole stream: shard 0 also reports what the mixture used
-        usage = [_usage_json(self.texts) if k == 0 else ""] + [""] * (len(pieces) - 1)
-        return {"piece": np.array(pieces, dtype=object), "count": np.array(counts, dtype=np.int64),
-                "usage": np.array(usage, dtype=object)}
+        blob = pickle.dumps(self.job(int(k), self.n), protocol=pickle.HIGHEST_PROTOCOL)
+        return {"shard": np.array([k], dtype=np.int64), "result": np.array([blob], dtype=object)}
 
 
-def _usage_json(texts) -> str:
-    import json
+def map_shards(job: Callable[[int, int], object], *, address: str | None = None, workers: int | None = None) -> list:
+    """``[job(0, n), job(1, n), ..., job(n - 1, n)]`` computed on ``n`` Ray actors (``workers``, default:
+    the cluster's CPUs), in shard order. ``job`` is pickled to the actors; what it returns is pickled
+    back (keep it to counts, never text)."""
+    import pickle
 
-    u = getattr(texts, "_usage", None)
-    return json.dumps(u) if u is not None else ""
+    ray = connect(address, workers)
+    n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    ds = ray.data.from_items([{"shard": k} for k in range(n)], override_num_blocks=n)
+    out = ds.map_batches(_ShardActor, fn_constructor_kwargs={"job": job, "n": n},
+                         batch_size=1, concurrency=n, num_cpus=1, batch_format="numpy")
+    results: dict[int, object] = {}
+    for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
+        for k, blob in zip(batch["shard"].tolist(), batch["result"].tolist()):
+            results[int(k)] = pickle.loads(blob)
+    return [results[k] for k in range(n)]
+
+
+class _CountShard:
+    """The job of :func:`count_on_ray`: count shard ``k`` of ``n`` of the texts (shard 0 also reports what
+    the mixture used: every actor walked the whole stream)."""
+
+    def __init__(self, texts, counter: Callable[[Iterable[str]], Counter]):
+        self.texts = texts
+        self.counter = counter
+
+    def __call__(self, k: int, n: int):
+        c = self.counter(shard(self.texts, k, n))
+        usage = getattr(self.texts, "_usage", None) if k == 0 else None
+        return Counter(c), usage
 
 
 def count_on_ray(texts, counter: Callable[[Iterable[str]], Counter], *, address: str | None = None,
@@ -84,19 +106,11 @@ def count_on_ray(texts, counter: Callable[[Iterable[str]], Counter], *, address:
     ``workers`` defaults to the cluster's CPUs. When ``texts`` is a MixedText its ``usage`` is filled from
     the actors' pass (the driver does not read the text).
     """
-    import json
-
-    ray = connect(address, workers)
-    n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    ds = ray.data.from_items([{"shard": k} for k in range(n)], override_num_blocks=n)
-    out = ds.map_batches(_CountActor, fn_constructor_kwargs={"texts": texts, "counter": counter, "n": n},
-                         batch_size=1, concurrency=n, num_cpus=1, batch_format="numpy")
     total: Counter = Counter()
-    for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
-        for piece, c in zip(batch["piece"].tolist(), batch["count"].tolist()):
-            if c:
-                total[piece] += c
-        for u in batch["usage"].tolist():
-            if u and hasattr(texts, "_usage"):
-                texts._usage[:] = json.loads(u)
+    for c, usage in map_shards(_CountShard(texts, counter), address=address, workers=workers):
+        for piece, k in c.items():
+            if k:
+                total[piece] += k
+        if usage is not None and hasattr(texts, "_usage"):
+            texts._usage[:] = usage
     return total

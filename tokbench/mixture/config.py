@@ -41,6 +41,10 @@ class MixtureConfig:
     seed:           seed of the bootstrap draws (the same seed gives the same intervals).
     stabilise:      lazy LP: weight of the best weights so far in the point where violations are sought
                     (0: plain cutting planes at the LP's solution).
+    engine:         where pre-tokens are counted: 'local' (this process, streaming each category) or 'ray'
+                    (actors on a Ray cluster count blocks of every category, the driver sums: same counts).
+    ray_address:    Ray cluster address (None: the running session, or a local one of ``workers`` CPUs).
+    workers:        Ray counting actors (None: one per CPU of the cluster).
     """
 
     merges: int | None = None
@@ -59,6 +63,19 @@ class MixtureConfig:
     interval_level: float = 0.9
     seed: int = 0
     stabilise: float = 0.5
+    engine: str = "local"
+    ray_address: str | None = None
+    workers: int | None = None
+
+    def __post_init__(self):
+        from tokbench.errors import ConfigError
+
+        if self.engine not in ("local", "ray"):
+            raise ConfigError(f"unknown --engine '{self.engine}'; choose local or ray")
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"--workers must be at least 1 (got {self.workers})")
+        if self.engine != "ray" and (self.workers is not None or self.ray_address is not None):
+            raise ConfigError("--workers and --ray-address go with --engine ray")
 
 
 #: The paper's number of merges, and the default cap when --merges is not given.

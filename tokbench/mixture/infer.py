@@ -15,27 +15,54 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from tokbench.corpora.stream import CorpusStream, as_stream
 from tokbench.errors import ConfigError, CorpusError
 from tokbench.mixture.baselines import token_classification
-from tokbench.mixture.bootstrap import build_doc_words, normal_interval, run_bootstrap
+from tokbench.mixture.bootstrap import normal_interval, run_bootstrap
 from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
+from tokbench.mixture.counting import count_categories
 from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
 from tokbench.mixture.paircount import count_all
-from tokbench.mixture.words import SymbolTable, boundary_safe_split, build_words, merge_list
+from tokbench.mixture.words import SymbolTable, boundary_safe_split, merge_list
 from tokbench.progress import Progress, no_progress
 
 @dataclass
 class Category:
-    """One category's sample: a name, its texts and where they came from."""
+    """One category's sample: a name, its text and where it came from.
+
+    The text is either ``texts`` (in memory: simulations, small samples from Python) or ``stream`` (a
+    :class:`~tokbench.corpora.CorpusStream` read a batch at a time when the pre-tokens are counted, at most
+    ``max_bytes`` bytes of it, exactly). ``provenance`` gets the bytes, segments and sha256 of the text
+    read once it has been counted.
+    """
 
     name: str
-    texts: list[str]
+    texts: Sequence[str] | None = None
     kind: str = "natural"
     provenance: dict = field(default_factory=dict)
+    stream: CorpusStream | None = None
+    max_bytes: int | None = None
+
+    def as_stream(self) -> CorpusStream:
+        """The sample as a stream (an in-memory one over ``texts`` when there is no ``stream``)."""
+        if self.stream is not None:
+            return self.stream
+        from types import SimpleNamespace
+
+        return as_stream(SimpleNamespace(texts=list(self.texts or []), spec=self.name))
+
+    def read_texts(self) -> list[str]:
+        """The sample's texts in memory (small samples only: scripts and tests)."""
+        return list(self.as_stream().texts(self.max_bytes))
 
     @property
     def n_bytes(self) -> int:
-        return sum(len(t.encode("utf-8")) for t in self.texts)
+        """Bytes of the sample (reads the stream once when it has not been counted yet)."""
+        if "bytes" in self.provenance:
+            return int(self.provenance["bytes"])
+        if self.stream is None:
+            return sum(len(t.encode("utf-8")) for t in self.texts or [])
+        return self.stream.stats(self.max_bytes).bytes
 
 
 def parse_category(text: str) -> tuple[str, str]:
@@ -76,8 +103,10 @@ def default_category_specs(split: str = "train") -> list[tuple[str, str]]:
 
 def load_categories(pairs: Sequence[tuple[str, str]], sample_bytes: int | None = None,
                     advance: Callable[[int], None] | None = None) -> list[Category]:
-    """Read each (name, corpus spec) into a :class:`Category`; duplicate names are an error."""
-    from tokbench.corpora import load_source
+    """Open each (name, corpus spec) as a streamed :class:`Category` of at most ``sample_bytes`` bytes
+    (nothing is read here: the text is read once, a batch at a time, while its pre-tokens are counted);
+    duplicate names and specs that name nothing are errors."""
+    from tokbench.corpora import open_stream
 
     seen: set[str] = set()
     for name, _ in pairs:
@@ -86,8 +115,8 @@ def load_categories(pairs: Sequence[tuple[str, str]], sample_bytes: int | None =
         seen.add(name)
     out = []
     for name, spec in pairs:
-        src = load_source(spec, max_bytes=sample_bytes)
-        out.append(Category(name, list(src.texts), src.kind, src.provenance()))
+        stream = open_stream(spec)
+        out.append(Category(name, None, stream.kind, {"spec": stream.spec, "label": stream.label}, stream, sample_bytes))
         if advance is not None:
             advance(1)
     return out
@@ -189,12 +218,6 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise ConfigError(f"category name '{dup}' is given twice; give every category a different name")
-    for c in categories:
-        if c.n_bytes < config.min_bytes:
-            raise CorpusError(
-                f"category '{c.name}' has only {c.n_bytes:,} bytes of text; inference needs at least {config.min_bytes:,} "
-                f"bytes per category (1 MB or more gives stable answers; the paper used 1 GB)"
-            )
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     skip = config.skip_merges
@@ -222,15 +245,22 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     timings["merges"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    words, doc_words = [], []
-    with progress("pre-tokenizing", sum(len(c.texts) for c in categories)) as advance:
-        for c in categories:
-            if config.bootstrap:
-                # Each document's pre-token counts are kept, so a bootstrap replicate only re-weights them.
-                doc_words.append(build_doc_words(tok, c.texts, table, cut_markers=cut, advance=advance))
-                words.append(doc_words[-1].words)
-            else:
-                words.append(build_words(tok, c.texts, table, cut_markers=cut, advance=advance))
+    # Each category is streamed once into its distinct pre-tokens, with the bootstrap's replicate counts
+    # (Poisson weights per document, see tokbench.mixture.counting) accumulated on the way.
+    where = f" on Ray ({config.workers or 'all'} workers)" if config.engine == "ray" else ""
+    with progress(f"pre-tokenizing (documents){where}", None) as advance:
+        counted = count_categories(
+            tok, [(c.as_stream(), c.max_bytes) for c in categories], table, replicates=config.bootstrap,
+            seed=config.seed, cut_markers=cut, engine=config.engine, ray_address=config.ray_address,
+            workers=config.workers, advance=advance)
+    words = [cc.words for cc in counted]
+    for c, cc in zip(categories, counted):
+        c.provenance.update(cc.provenance)
+        if cc.words.n_bytes < config.min_bytes:
+            raise CorpusError(
+                f"category '{c.name}' has only {cc.words.n_bytes:,} bytes of text; inference needs at least {config.min_bytes:,} "
+                f"bytes per category (1 MB or more gives stable answers; the paper used 1 GB)"
+            )
     timings["pretokenize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -256,7 +286,7 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
         t0 = time.perf_counter()
         with progress(f"bootstrap ({config.bootstrap} replicates)", config.bootstrap) as advance:
             reps, boot = run_bootstrap(
-                doc_words, table.merges, len(table), index, skip, (lp.row_steps, lp.row_pairs), config.bootstrap,
+                counted, table.merges, len(table), index, skip, (lp.row_steps, lp.row_pairs), config.bootstrap,
                 config.seed, config.bootstrap_time_limit,
                 dict(rows_per_step=config.rows_per_step, max_rounds=config.max_rounds, tolerance=config.tolerance,
                      gap=config.gap, purge_after=config.purge_after), advance=advance)
