@@ -107,28 +107,31 @@ def setup(tmp_path, tiny_texts):
     return text, a, b
 
 
-# fertility keeps the in-memory path whose ids go to encodings/ (compression alone streams into
-# encoding-stats/, tested in test_stream_stats.py)
+# evaluate streams: per-shard statistics go to encoding-stats/ (the in-memory path's ids to encodings/,
+# exercised through the library below)
 def _eval(text, *toks, out, extra=()):
     return runner.invoke(app, ["evaluate", *map(str, toks), "-c", str(text), "--metrics", "compression,fertility", "-o", str(out), "--json", *extra])
 
 
 def _numbers(res):
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.stdout)["tables"]["compression_total"]
-    return {(r["tokenizer"], r["kind"]): (r["bytes_per_token"], r.get("tokens")) for r in rows}
+    tables = json.loads(res.stdout)["tables"]
+    rows = tables["compression_total"]
+    out = {(r["tokenizer"], r["kind"]): (r["bytes_per_token"], r.get("tokens")) for r in rows}
+    out.update({(r["tokenizer"], "fertility"): r["fertility"] for r in tables["fertility"]})
+    return out
 
 
-def _entries(root: Path) -> list[Path]:
-    return sorted((root / "encodings").glob("*.npz"))
+def _entries(root: Path, sub: str = "encoding-stats") -> list[Path]:
+    return sorted((root / sub).glob("*.npz"))
 
 
-def test_damaged_or_swapped_encodings_give_the_same_numbers(setup, tmp_path):
+def test_damaged_or_swapped_statistics_give_the_same_numbers(setup, tmp_path):
     text, a, b = setup
     cache = Path(os.environ["TOKBENCH_CACHE"])
     first = _numbers(_eval(text, a, b, out=tmp_path / "r1"))
     entries = _entries(cache)
-    assert len(entries) == 2
+    assert len(entries) == 2 and not _entries(cache, "encodings")
     # swapped entries must not swap the two tokenizers' numbers
     x, y = entries[0].read_bytes(), entries[1].read_bytes()
     entries[0].write_bytes(y)
@@ -138,22 +141,57 @@ def test_damaged_or_swapped_encodings_give_the_same_numbers(setup, tmp_path):
     for e in _entries(cache):
         e.write_bytes(b"")
     assert _numbers(_eval(text, a, b, out=tmp_path / "r3")) == first
-    # an entry forged with a valid checksum but ids beyond the vocabulary never reaches a kernel
-    from tokbench.tokenizer import cache as enc_cache
-    from tokbench.tokenizer import load_tokenizer
+    # an entry forged with a valid checksum but counts that do not fit the tokenizer is a miss
+    from tokbench.metrics.stream_stats import STATS
 
-    tok = load_tokenizer(a)
-    src_sha = None
+    forged = 0
     for e in _entries(cache):
         with np.load(e) as z:
             header = json.loads(z["__tokbench_header__"].tobytes())
+        arrays, meta = STATS.get(header["key"])
+        STATS.put(header["key"], {"counts": np.concatenate([arrays["counts"], [5]])}, dict(meta, n_tokens=meta["n_tokens"] + 5))
+        forged += 1
+    assert forged == 2
+    assert _numbers(_eval(text, a, b, out=tmp_path / "r4")) == first
+
+
+def test_damaged_or_forged_id_arrays_give_the_same_numbers(setup):
+    """The in-memory path (EvalConfig(in_memory=True)) caches id arrays; damage there is a miss too."""
+    from tokbench.metrics import EvalConfig, evaluate
+    from tokbench.tokenizer import cache as enc_cache
+    from tokbench.tokenizer import load_tokenizer
+
+    text, a, b = setup
+    cache = Path(os.environ["TOKBENCH_CACHE"])
+    config = EvalConfig(metrics=("compression", "fertility"), corpora=(str(text),), in_memory=True)
+
+    def numbers():
+        res = evaluate([a, b], config)
+        return [(r["tokenizer"], r["bytes_per_token"], r["tokens"]) for r in res.tables["compression_total"]]
+
+    first = numbers()
+    entries = _entries(cache, "encodings")
+    assert len(entries) == 2
+    x, y = entries[0].read_bytes(), entries[1].read_bytes()
+    entries[0].write_bytes(y)
+    entries[1].write_bytes(x)
+    assert numbers() == first
+    for e in _entries(cache, "encodings"):
+        e.write_bytes(b"")
+    assert numbers() == first
+    # an entry forged with a valid checksum but ids beyond the vocabulary never reaches a kernel
+    tok = load_tokenizer(a)
+    forged = False
+    for e in _entries(cache, "encodings"):
+        with np.load(e) as z:
+            header = json.loads(z["__tokbench_header__"].tobytes())
         if tok.fingerprint() in header["key"]:
-            src_sha = header["key"].rsplit("\0", 1)[1]
             arrays = enc_cache.ENCODINGS.get(header["key"])[0]
             arrays["ids"] = arrays["ids"] + np.int32(10**6)
             enc_cache.ENCODINGS.put(header["key"], arrays)
-    assert src_sha is not None
-    assert _numbers(_eval(text, a, b, out=tmp_path / "r4")) == first
+            forged = True
+    assert forged
+    assert numbers() == first
 
 
 def test_unwritable_cache_is_a_warning_not_a_tokenizer_failure(setup, tmp_path, monkeypatch):

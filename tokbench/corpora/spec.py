@@ -379,6 +379,17 @@ def load_sources(spec: str, max_bytes: int | None = None) -> list[TextSource]:
     return [_check_nonempty(s.materialise(max_bytes)) for s in open_streams(spec)]
 
 
+def open_capped_streams(spec: str, max_bytes: int | None = None) -> list[tuple[CorpusStream, int | None]]:
+    """The sources of a spec as ``(stream, cap)`` pairs to read with ``stream.records(cap)``: the same text
+    :func:`load_sources` reads, without reading it. A local parallel file (.tsv, .jsonl of languages, a
+    folder of per-language files) is the exception: its cap keeps translations aligned, so it is read
+    here with that cap (it is small by nature) and each language comes back as an in-memory stream."""
+    path, _, langs = split_local(spec.strip()) if not spec.strip().startswith("hf:") else (None, None, None)
+    if path is not None and _is_parallel_local(path, langs) and not _looks_bundled(spec.strip()):
+        return [(as_stream(s), None) for s in load_sources(spec, max_bytes)]
+    return [(s, max_bytes) for s in open_streams(spec)]
+
+
 def load_source(spec: str, max_bytes: int | None = None) -> TextSource:
     """The one :class:`TextSource` a spec names; an error when it names several languages."""
     sources = load_sources(spec, max_bytes)

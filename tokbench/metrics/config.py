@@ -35,6 +35,15 @@ class EvalConfig:
     renyi_power: float = RENYI_POWER
     max_bytes: int | None = None
     use_cache: bool = True
+    #: where texts are encoded and counted: "local" (this process) or "ray" (actors on a Ray cluster)
+    engine: str = "local"
+    #: --engine ray: the cluster to join (None: the running session, or a local one of ``workers`` CPUs)
+    ray_address: str | None = None
+    #: --engine ray: encoding actors (None: one per CPU of the cluster)
+    workers: int | None = None
+    #: read every corpus into memory and cache flat id arrays instead of streaming sufficient statistics:
+    #: the older path, kept as the reference the streamed one is tested against (memory grows with the text)
+    in_memory: bool = False
 
     def __post_init__(self):
         unknown = [m for m in self.metrics if m not in METRICS]
@@ -42,6 +51,12 @@ class EvalConfig:
             raise ConfigError(f"unknown metric(s) {', '.join(map(repr, unknown))}; choose from: {', '.join(METRICS)}")
         if not self.metrics:
             raise ConfigError(f"no metrics selected; choose from: {', '.join(METRICS)}")
+        if self.engine not in ("local", "ray"):
+            raise ConfigError(f"unknown --engine '{self.engine}'; choose local or ray")
+        if self.engine == "ray" and self.in_memory:
+            raise ConfigError("the ray engine streams statistics; it cannot run the in-memory evaluation")
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError("--workers must be at least 1")
         if self.renyi_power <= 0:
             raise ConfigError("the Rényi power a must be positive (the paper uses 2.5)")
 

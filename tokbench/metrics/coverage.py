@@ -34,20 +34,27 @@ def flag_mask(vocab_size: int, unk_id: int | None, byte_mask: np.ndarray) -> tup
 
 def coverage_row(enc: Encoded, text: TextArrays, counts: np.ndarray, unk_mask: np.ndarray, byte_mask: np.ndarray) -> dict:
     """Coverage figures of one encoded text; ``counts`` (V,) are its token counts."""
-    n = enc.n_tokens
-    n_unk = int(counts[unk_mask[: len(counts)]].sum())
-    n_byte = int(counts[byte_mask[: len(counts)]].sum())
     flagged_chars = None
     if enc.starts is not None:
         either = unk_mask | byte_mask
         tok_flag = either[np.clip(enc.ids, 0, len(either) - 1)]
         flagged_chars, _ = kernels.flagged_chars(enc.starts, enc.ends, enc.doc_offsets, tok_flag, text.lead,
                                                  text.doc_byte_offsets)
+    return coverage_totals_row(enc.n_tokens, counts, unk_mask, byte_mask, flagged_chars, text.n_chars)
+
+
+def coverage_totals_row(n_tokens: int, counts: np.ndarray, unk_mask: np.ndarray, byte_mask: np.ndarray,
+                        flagged_chars: int | None, n_chars: int) -> dict:
+    """The same row from token counts and the number of flagged characters (what the streamed evaluation
+    keeps); ``flagged_chars`` None when the encoding had no byte spans."""
+    n = n_tokens
+    n_unk = int(counts[unk_mask[: len(counts)]].sum())
+    n_byte = int(counts[byte_mask[: len(counts)]].sum())
     return {
         "tokens": n,
         "unk_rate": n_unk / n if n else float("nan"),
         "byte_token_rate": n_byte / n if n else float("nan"),
-        "chars_needing_unk_or_bytes": (flagged_chars / text.n_chars) if (flagged_chars is not None and text.n_chars) else None,
+        "chars_needing_unk_or_bytes": (flagged_chars / n_chars) if (flagged_chars is not None and n_chars) else None,
         "distinct_tokens": int((counts > 0).sum()),
         "vocab_utilisation": float((counts > 0).sum()) / len(counts) if len(counts) else float("nan"),
     }

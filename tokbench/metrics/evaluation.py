@@ -212,26 +212,31 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
     """
     results = EvalResults(config)
     results.notes = {k: v for k, v in choices(config).items() if k in config.metrics}
-    inputs = load_inputs(config, results, sources, premium_sources, tr_sources)  # user mistakes surface first
+    # user mistakes surface first, before any tokenizer loads
+    if config.in_memory:
+        inputs = load_inputs(config, results, sources, premium_sources, tr_sources)
+    else:
+        streamed = load_streamed_inputs(config, results, sources, premium_sources, tr_sources)
     toks = _load_tokenizers(tokenizers, results, config.use_cache)
     if not toks:
         detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
         raise TokenizerError(f"no tokenizer could be loaded ({detail})")
-    prepared = prepare(inputs, results, config.use_cache)
+    prepared = prepare(inputs, results, config.use_cache) if config.in_memory else None
     tables: dict[str, list[dict]] = defaultdict(list)
     recorded = False  # the streamed inputs' provenance is recorded by the first tokenizer measured
     for tok in toks:
         marks = ({k: len(v) for k, v in tables.items()}, len(results.tokenizers), len(results.inputs))
         try:
             run = _TokenizerRun(tok, config, results)
-            if inputs.main:
-                measure_main(run, inputs.main, prepared, tables, progress)
-            if inputs.streams:
-                measure_streamed(run, inputs.streams, tables, progress, record_inputs=not recorded)
-            if inputs.premium:
-                measure_premium(run, inputs, prepared, tables, progress)
-            if inputs.tr:
-                measure_tr(run, inputs.tr, tables, progress)
+            if not config.in_memory:
+                measure_streams(run, streamed, tables, progress, record_inputs=not recorded)
+            else:
+                if inputs.main:
+                    measure_main(run, inputs.main, prepared, tables, progress)
+                if inputs.premium:
+                    measure_premium(run, inputs, prepared, tables, progress)
+                if inputs.tr:
+                    measure_tr(run, inputs.tr, tables, progress)
             run.finish()
             recorded = True
         except (KeyboardInterrupt, SystemExit, MemoryError):
@@ -263,8 +268,6 @@ class Inputs:
     reference: TextSource | None
     #: (source, the oracles that judge its language)
     tr: list[tuple[TextSource, list]]
-    #: main corpora read as streams (compression alone: see :func:`measure_streamed`)
-    streams: list = field(default_factory=list)
 
 
 def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_sources=None, tr_sources=None) -> Inputs:
@@ -273,17 +276,7 @@ def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_
     want = set(config.metrics)
     load = _Corpora(config.max_bytes)
     main: list[TextSource] = []
-    streams: list = []
-    if want == {"compression"} and sources is None:
-        # Compression alone needs only counts: the main corpora stay streams, encoded a batch at a time
-        # (memory flat in corpus size); their provenance is recorded by the first tokenizer's pass. With
-        # other families the texts are read into memory, since premium reuses their encodings and
-        # fertility/coverage need per-word and per-character alignment.
-        from tokbench.corpora import open_streams
-
-        for spec in config.corpora:
-            streams.extend(open_streams(spec))
-    elif want & {"compression", "fertility", "coverage"}:
+    if want & {"compression", "fertility", "coverage"}:
         if sources is not None:
             main = _as_sources(sources, load)
         else:
@@ -299,7 +292,7 @@ def load_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_
     for _, oracles in tr:
         for o in oracles:
             results.oracles[f"{o.name}:{o.lang}"] = o.description
-    return Inputs(main, premium, reference, tr, streams)
+    return Inputs(main, premium, reference, tr)
 
 
 @dataclass
@@ -429,6 +422,13 @@ def measure_main(run: _TokenizerRun, sources: list[TextSource], prepared: Prepar
             run.timing["metrics_s"] += time.perf_counter() - t
             adv(1)
     t = time.perf_counter()
+    main_totals(run, total_counts, totals, tables)
+    run.timing["metrics_s"] += time.perf_counter() - t
+
+
+def main_totals(run: _TokenizerRun, total_counts: dict, totals: dict, tables: dict) -> None:
+    """Compression and coverage totals per kind of text (natural, code), and the vocabulary by script."""
+    tok, V, want, power = run.tok, run.V, run.want, run.config.renyi_power
     for kind, c in total_counts.items():
         b, ch, n = totals[kind]
         if n == 0:
@@ -445,42 +445,6 @@ def measure_main(run: _TokenizerRun, sources: list[TextSource], prepared: Prepar
     if "coverage" in want:
         for script, (share, n) in vocabulary_scripts(tok, run.byte_only, run.config.use_cache).items():
             tables["scripts"].append({"tokenizer": tok.name, "script": script, "share": share, "vocab_entries": n})
-    run.timing["metrics_s"] += time.perf_counter() - t
-
-
-def measure_streamed(run: _TokenizerRun, streams: list, tables: dict, progress: Progress,
-                     record_inputs: bool = False) -> None:
-    """Step 3a for compression alone: each stream encoded a batch at a time into per-token counts and
-    totals (:mod:`tokbench.metrics.stream_stats`, cached per shard), the same rows as :func:`measure_main`."""
-    from tokbench.metrics.stream_stats import count_stream
-
-    V, config, results = run.V, run.config, run.results
-    total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
-    totals = {k: [0, 0, 0] for k in total_counts}
-    with progress(f"{run.tok.name}: compression (streamed)", len(streams)) as adv:
-        for src in streams:
-            t = time.perf_counter()
-            st = count_stream(run.tok, src, max_bytes=config.max_bytes, use_cache=config.use_cache)
-            run.timing["encode_s"] += time.perf_counter() - t
-            if st.n_docs == 0:
-                raise CorpusError(f"corpus '{src.spec}' is empty: it has no text to use")
-            results.cache["hits"] += st.cache["hits"]
-            results.cache["misses"] += st.cache["misses"]
-            if record_inputs:
-                results.inputs.append(st.provenance(src))
-            kind = "code" if src.kind == "code" else "natural"
-            total_counts[kind] += st.counts
-            for i, v in enumerate((st.n_bytes, st.n_chars, st.n_tokens)):
-                totals[kind][i] += v
-            label = {"tokenizer": run.tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
-            tables["compression"].append({**label, **compression_row(st.n_bytes, st.n_chars, st.n_tokens, st.counts, V,
-                                                                     config.renyi_power)})
-            adv(1)
-    for kind, c in total_counts.items():
-        b, ch, n = totals[kind]
-        if n:
-            tables["compression_total"].append({"tokenizer": run.tok.name, "kind": kind, "vocab_size": V,
-                                                **compression_row(b, ch, n, c, V, config.renyi_power)})
 
 
 def measure_premium(run: _TokenizerRun, inputs: Inputs, prepared: Prepared, tables: dict, progress: Progress) -> None:
@@ -504,24 +468,29 @@ def measure_premium(run: _TokenizerRun, inputs: Inputs, prepared: Prepared, tabl
 
 def measure_tr(run: _TokenizerRun, tr_sources: list[tuple[TextSource, list]], tables: dict, progress: Progress) -> None:
     """Step 3c: %TR / %Pure of the tokens used on each language's text, by each of its oracles."""
-    tok, results = run.tok, run.results
-    tb = tok.token_bytes()
     for src, oracles in tr_sources:
         enc = run.encoding(src)
         t = time.perf_counter()
-        counts = kernels.count_ids(enc.ids, run.V)
-        for oracle in list(oracles):
-            try:
-                with progress(f"{tok.name}: %TR {src.lang} ({oracle.name})", int((counts > 0).sum())) as adv:
-                    row = purity_row(counts, tb, oracle, adv)
-            except TokbenchError as exc:
-                # One oracle's missing data (no apt-get, offline) must not sink the whole evaluation.
-                results.warnings.append(f"%TR oracle {oracle.name}:{oracle.lang} left out: {exc}")
-                oracles.remove(oracle)
-                results.oracles.pop(f"{oracle.name}:{oracle.lang}", None)
-                continue
-            tables["tr"].append({"tokenizer": tok.name, "corpus": src.label, "lang": src.lang, **row})
+        tr_rows(run, src.label, src.lang, kernels.count_ids(enc.ids, run.V), oracles, tables, progress)
         run.timing["metrics_s"] += time.perf_counter() - t
+
+
+def tr_rows(run: _TokenizerRun, label: str, lang: str, counts: np.ndarray, oracles: list, tables: dict,
+            progress: Progress) -> None:
+    """The %TR / %Pure rows of one language's token ``counts``, one per oracle that can judge."""
+    tok, results = run.tok, run.results
+    tb = tok.token_bytes()
+    for oracle in list(oracles):
+        try:
+            with progress(f"{tok.name}: %TR {lang} ({oracle.name})", int((counts > 0).sum())) as adv:
+                row = purity_row(counts, tb, oracle, adv)
+        except TokbenchError as exc:
+            # One oracle's missing data (no apt-get, offline) must not sink the whole evaluation.
+            results.warnings.append(f"%TR oracle {oracle.name}:{oracle.lang} left out: {exc}")
+            oracles.remove(oracle)
+            results.oracles.pop(f"{oracle.name}:{oracle.lang}", None)
+            continue
+        tables["tr"].append({"tokenizer": tok.name, "corpus": label, "lang": lang, **row})
 
 
 def vocabulary_scripts(tok, byte_mask: np.ndarray, use_cache: bool = True) -> dict[str, tuple[float, int]]:
@@ -580,3 +549,221 @@ def summary_rows(results: EvalResults) -> list[dict]:
                 row["vocab_utilisation"] = r["vocab_utilisation"]
         rows.append(row)
     return rows
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The streamed evaluation (the default): every family from sufficient statistics, never id arrays.
+
+
+@dataclass
+class StreamedInputs:
+    """The corpora of one streamed evaluation as ``(stream, byte cap)`` pairs, opened (not read) and checked."""
+
+    main: list[tuple]
+    premium: list[tuple]
+    #: the reference language's stream (one of ``premium``'s)
+    reference: object | None
+    #: (stream, cap, the oracles that judge its language)
+    tr: list[tuple]
+
+
+def _streams_of(items, max_bytes: int | None) -> list[tuple]:
+    """(stream, cap) pairs of corpus specs (capped by ``max_bytes``) or TextSource objects (used whole)."""
+    from tokbench.corpora import as_stream
+    from tokbench.corpora.spec import open_capped_streams
+
+    if isinstance(items, (str, TextSource)):
+        items = [items]
+    out: list[tuple] = []
+    for item in items:
+        if isinstance(item, TextSource):
+            out.append((as_stream(item), None))
+        elif isinstance(item, str):
+            out.extend(open_capped_streams(item, max_bytes))
+        else:
+            raise ConfigError(f"a source is a corpus spec (str) or a TextSource, not {type(item).__name__}")
+    return out
+
+
+def _first_text(stream, cap) -> bool:
+    """Whether one pass of ``stream`` under ``cap`` yields any text (reads up to the first that does)."""
+    return any(text for _, text in stream.records(cap))
+
+
+def load_streamed_inputs(config: EvalConfig, results: EvalResults, sources=None, premium_sources=None,
+                         tr_sources=None) -> StreamedInputs:
+    """Step 1 of the streamed evaluation: open every corpus the families need and check what can be
+    checked without reading the text (an empty corpus is found by reading up to its first text). Their
+    provenance is recorded by the first tokenizer's pass, which hashes the text on the way."""
+    want = set(config.metrics)
+    main: list[tuple] = []
+    if want & {"compression", "fertility", "coverage"}:
+        main = _streams_of(sources if sources is not None else list(config.corpora), config.max_bytes)
+        for stream, cap in main:
+            if not _first_text(stream, cap):
+                raise CorpusError(f"corpus '{stream.spec}' is empty: it has no text to use")
+    premium: list[tuple] = []
+    reference = None
+    if "premium" in want:
+        if premium_sources is None:
+            label = config.premium_corpus
+            if not label.strip():
+                from tokbench.corpora.parallel import FORMATS
+
+                raise CorpusError(f"empty parallel corpus spec; give {FORMATS}")
+            premium = _streams_of([label], config.max_bytes)
+            if not premium[0][0].parallel:
+                from tokbench.corpora.parallel import FORMATS
+
+                raise CorpusError(f"'{label}' is not parallel text; the token premium needs translations aligned by id: give {FORMATS}")
+        else:
+            label = "premium_sources"
+            premium = _streams_of(premium_sources, config.max_bytes)
+            if not premium:
+                raise CorpusError("premium_sources is empty; give the languages of a parallel corpus")
+        empty = [s.lang for s, cap in premium if not _first_text(s, cap)]
+        if empty:
+            raise CorpusError(f"parallel corpus '{label}' has no text in {', '.join(map(str, empty))}")
+        reference = pick_reference([s for s, _ in premium], config.reference_lang, label)
+    tr: list[tuple] = []
+    if "tr" in want:
+        overrides = dict(config.oracles)
+        given = tr_sources
+        items = ([(s, s if isinstance(s, str) else s.label) for s in ([given] if isinstance(given, (str, TextSource)) else given)]
+                 if given is not None else [(s, s) for s in config.tr_corpora])
+        for item, spec in items:
+            for stream, cap in _streams_of([item], config.max_bytes):
+                if not stream.lang:
+                    raise ConfigError(f"%TR corpus '{spec}' has no language; attach one with ':LANG' (e.g. '{spec}:tr') "
+                                      "or name a bundled corpus language such as 'turkish@test' or 'libreoffice:de@test'")
+                if not _first_text(stream, cap):
+                    raise CorpusError(f"corpus '{stream.spec}' is empty: it has no text to use")
+                lang = short_code(stream.lang)
+                tr.append((stream, cap, oracles_for(lang, overrides.get(lang))))
+        for _, _, oracles in tr:
+            for o in oracles:
+                results.oracles[f"{o.name}:{o.lang}"] = o.description
+    return StreamedInputs(main, premium, reference, tr)
+
+
+def _text_key(stream, cap) -> tuple:
+    """Streams that read the same text get the same key: a bundled corpus's language and split, or the same
+    spec, under the same cap. Streams over in-memory sources (TextSource objects) are only themselves."""
+    made_by = getattr(stream.opener, "__qualname__", "")
+    if made_by.startswith("_open_bundled"):
+        return ("bundled", stream.corpus, stream.lang, stream.split, cap)
+    if made_by.startswith("as_stream"):
+        return ("object", id(stream))
+    return ("spec", stream.spec, stream.lang, stream.split, stream.kind, cap)
+
+
+def _stats_for(run: _TokenizerRun, jobs: list, progress: Progress) -> list:
+    """:class:`~tokbench.metrics.stream_stats.StreamStats` of every job, on this process or on Ray."""
+    from tokbench.metrics.stream_stats import count_stream, count_streams_on_ray
+
+    config = run.config
+    t = time.perf_counter()
+    engine = "Ray" if config.engine == "ray" else "streamed"
+    with progress(f"{run.tok.name}: encoding and counting {len(jobs)} texts ({engine})", len(jobs)) as adv:
+        if config.engine == "ray":
+            stats = count_streams_on_ray(run.tok, jobs, use_cache=config.use_cache, address=config.ray_address,
+                                         workers=config.workers, advance=adv)
+        else:
+            stats = []
+            for job in jobs:
+                stats.append(count_stream(run.tok, job.stream, max_bytes=job.cap, use_cache=config.use_cache,
+                                          needs=job.needs))
+                adv(1)
+    run.timing["encode_s"] += time.perf_counter() - t
+    for st, job in zip(stats, jobs):
+        run.results.cache["hits"] += st.cache["hits"]
+        run.results.cache["misses"] += st.cache["misses"]
+        if st.n_docs == 0 or st.n_bytes == 0:
+            raise CorpusError(f"corpus '{job.stream.spec}' is empty: it has no text to use")
+    return stats
+
+
+def measure_streams(run: _TokenizerRun, inputs: StreamedInputs, tables: dict, progress: Progress,
+                    record_inputs: bool = False) -> None:
+    """Step 3, streamed: every text encoded once into the statistics its families need
+    (:mod:`tokbench.metrics.stream_stats`), then the same rows as :func:`measure_main`,
+    :func:`measure_premium` and :func:`measure_tr`."""
+    from tokbench.metrics.coverage import coverage_totals_row
+    from tokbench.metrics.fertility import fertility_totals_row
+    from tokbench.metrics.premium import premium_totals_row
+    from tokbench.metrics.stream_stats import Needs, StatsJob, premium_from_lines
+
+    tok, V, want, power = run.tok, run.V, run.want, run.config.renyi_power
+    jobs: list = []
+    index: dict = {}
+    reused: list[int] = []
+
+    def job(stream, cap, needs) -> int:
+        # A text several families read (libreoffice@test for compression and premium) is encoded once,
+        # collecting what each needs; the reuse counts as a cache hit, as the in-memory path's does.
+        key = _text_key(stream, cap)
+        if key in index:
+            j = index[key]
+            have = jobs[j].needs
+            jobs[j] = StatsJob(stream, cap, Needs(have.words or needs.words, have.chars or needs.chars,
+                                                  have.lines or needs.lines))
+            reused.append(j)
+            return j
+        jobs.append(StatsJob(stream, cap, needs))
+        index[key] = len(jobs) - 1
+        return len(jobs) - 1
+
+    main_needs = Needs(words="fertility" in want, chars="coverage" in want)
+    main = [(s, job(s, cap, main_needs)) for s, cap in inputs.main]
+    premium = [(s, job(s, cap, Needs(lines=True))) for s, cap in inputs.premium]
+    tr = [(s, job(s, cap, Needs()), oracles) for s, cap, oracles in inputs.tr]
+    stats = _stats_for(run, jobs, progress)
+    for j in reused:
+        run.results.cache["hits"] += stats[j].cache["hits"] + stats[j].cache["misses"]
+
+    if record_inputs:
+        seen = set()
+        for s, j in [*main, *premium, *[(s, j) for s, j, _ in tr]]:
+            p = stats[j].provenance(s)
+            if (p["spec"], p["label"], p["sha256"]) not in seen:
+                seen.add((p["spec"], p["label"], p["sha256"]))
+                run.results.inputs.append(p)
+
+    t = time.perf_counter()
+    total_counts = {"natural": np.zeros(V, np.int64), "code": np.zeros(V, np.int64)}
+    totals = {k: [0, 0, 0] for k in total_counts}
+    for src, j in main:
+        st = stats[j]
+        kind = "code" if src.kind == "code" else "natural"
+        total_counts[kind] += st.counts
+        totals[kind][0] += st.n_bytes
+        totals[kind][1] += st.n_chars
+        totals[kind][2] += st.n_tokens
+        label = {"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang or src.label, "kind": src.kind}
+        if "compression" in want:
+            tables["compression"].append({**label, **compression_row(st.n_bytes, st.n_chars, st.n_tokens, st.counts, V, power)})
+        if "fertility" in want:
+            tables["fertility"].append({**label, **fertility_totals_row(st.n_words, st.word_tokens, st.continued_words,
+                                                                         st.n_tokens, st.n_chars,
+                                                                         src.lang if src.kind != "code" else None)})
+        if "coverage" in want:
+            tables["coverage"].append({**label, **coverage_totals_row(st.n_tokens, st.counts, run.unk_mask, run.byte_only,
+                                                                       st.flagged_chars, st.n_chars)})
+    if main:
+        main_totals(run, total_counts, totals, tables)
+
+    if premium:
+        ref = inputs.reference
+        ref_lines = stats[next(j for s, j in premium if s is ref)].lines
+        for src, j in premium:
+            st = stats[j]
+            pairs, r, n, unk, identical, paired = premium_from_lines(ref_lines, st.lines, drop_identical=src is not ref)
+            tables["premium"].append({"tokenizer": tok.name, "corpus": src.corpus, "lang": src.lang,
+                                      "reference": ref.lang, **premium_totals_row(pairs, r, n, unk),
+                                      "dropped_identical": identical, "unaligned": st.n_docs - paired - identical})
+    run.timing["metrics_s"] += time.perf_counter() - t
+
+    for src, j, oracles in tr:
+        t = time.perf_counter()
+        tr_rows(run, src.label, src.lang, stats[j].counts, oracles, tables, progress)
+        run.timing["metrics_s"] += time.perf_counter() - t

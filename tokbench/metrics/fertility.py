@@ -30,18 +30,29 @@ def fertility_row(enc: Encoded, text: TextArrays, lang: str | None) -> dict:
 
     Tokens per character is always given (it needs no word definition).
     """
+    if not is_spaced_language(lang) or text.n_words == 0:
+        return fertility_totals_row(text.n_words, 0, 0, enc.n_tokens, text.n_chars, lang)
+    per_word = word_token_counts(enc, text)
+    return fertility_totals_row(text.n_words, int(per_word.sum()), int((per_word >= 2).sum()), enc.n_tokens,
+                                text.n_chars, lang)
+
+
+def fertility_totals_row(n_words: int, word_tokens: int, continued_words: int, n_tokens: int, n_chars: int,
+                         lang: str | None) -> dict:
+    """The same row from sums (what the streamed evaluation keeps): tokens over words, each word counted at
+    least once, and words split into 2+ tokens. fertility = word_tokens / n_words (a mean of integers:
+    exactly what numpy's mean of the per-word counts gives)."""
     row = {
-        "words": text.n_words,
-        "tokens_per_char": enc.n_tokens / text.n_chars if text.n_chars else float("nan"),
+        "words": int(n_words),
+        "tokens_per_char": n_tokens / n_chars if n_chars else float("nan"),
     }
     if not is_spaced_language(lang):
         return {**row, "word_unit": NOT_APPLICABLE, "words": None, "fertility": None, "pcw": None}
-    if text.n_words == 0:
+    if n_words == 0:
         return {**row, "word_unit": "no words", "fertility": None, "pcw": None}
-    per_word = word_token_counts(enc, text)
     return {
         **row,
         "word_unit": "letter/digit run",
-        "fertility": float(per_word.mean()),
-        "pcw": float((per_word >= 2).mean()),
+        "fertility": word_tokens / n_words,
+        "pcw": continued_words / n_words,
     }

@@ -50,14 +50,21 @@ def premium_row(ref_tokens_per_doc: np.ndarray, tgt_tokens_per_doc: np.ndarray, 
     >>> premium_row(np.array([2, 4, 9]), np.array([3, 6]), np.array([0, 1]), np.array([0, 1]), np.array([0, 1]))["premium"]
     1.5
     """
-    ref = int(ref_tokens_per_doc[ref_pos].sum())
-    tgt = int(tgt_tokens_per_doc[tgt_pos].sum())
-    unk = int(tgt_unk_per_doc[tgt_pos].sum())
+    return premium_totals_row(len(ref_pos), int(ref_tokens_per_doc[ref_pos].sum()), int(tgt_tokens_per_doc[tgt_pos].sum()),
+                              int(tgt_unk_per_doc[tgt_pos].sum()))
+
+
+def premium_totals_row(segments: int, ref: int, tgt: int, unk: int) -> dict:
+    """Premium of one target language from its totals over the aligned segments (the streamed path's input).
+
+    >>> premium_totals_row(2, 6, 9, 1)["premium"]
+    1.5
+    """
     unk_share = unk / tgt if tgt else 0.0
     return {
-        "segments": int(len(ref_pos)),
-        "ref_tokens": ref,
-        "tokens": tgt,
+        "segments": int(segments),
+        "ref_tokens": int(ref),
+        "tokens": int(tgt),
         "premium": tgt / ref if ref else float("nan"),
         "unk_share": unk_share,
         "flagged_unk": bool(unk_share > UNK_FLAG_THRESHOLD),

@@ -1,19 +1,36 @@
-"""Encode a stream and keep sufficient statistics, not ids: the compression family at any corpus size.
+"""Encode a stream and keep sufficient statistics, not ids: every metric family at any corpus size.
 
-Compression needs per-token counts (Rényi efficiency) and the totals of bytes, characters and tokens.
+What each family needs of an encoded text (see METRICS.md and the family modules), all of it sums:
+
+* compression: per-token counts (Rényi efficiency) and the totals of bytes, characters and tokens;
+* fertility: words, tokens over words (each word at least 1) and words split into 2+ tokens, per batch
+  from the words of the batch's documents and the tokens' byte spans (:mod:`tokbench.metrics.text`);
+* coverage: UNK and byte-token counts (from the per-token counts) and characters whose bytes a UNK or
+  byte token covers (per batch, documents never straddle a batch);
+* %TR / %Pure: the per-token counts of the language's text;
+* token premium: the join of two languages by alignment id needs one row per segment: 8-byte hashes of
+  the segment's id and text (to drop untranslated segments) and its token and UNK-token counts, 32 bytes
+  per segment of a parallel text (its text is never kept). Parallel corpora are small by nature
+  (FLORES-200: 2,009 segments); this is the one statistic that grows, with segments and not bytes.
+
 :func:`count_stream` encodes a :class:`~tokbench.corpora.CorpusStream` a batch at a time with the
-tokenizer's own batch encoder and adds each batch's ``bincount`` to one vector of ``vocab_size`` counts;
-memory holds a batch and that vector, never the ids of the corpus.
+tokenizer's own batch encoder (with byte spans only when fertility or coverage need them) and sums each
+batch's statistics; memory holds a shard of text and the sums, never the ids of the corpus.
 
 The statistics of each shard (consecutive records up to ``SHARD_BYTES`` of text) go to the verified
 cache (:class:`tokbench.verified_cache.ArrayCache`, under ``encoding-stats/``) keyed by the tokenizer's
-fingerprint and the shard's content hash, so a re-run reads the text (to hash it) but encodes nothing,
-and a 10 GB corpus caches a few counts per shard instead of 20 GB of ids. The numbers equal the in-memory
-evaluation's (tests compare them).
+fingerprint, the shard's content hash and what was collected, so a re-run reads the text (to hash it)
+but encodes nothing, and a 10 GB corpus caches a few counts per shard instead of 20 GB of ids. A damaged
+or swapped entry is a miss. The numbers equal the in-memory evaluation's (tests compare them).
+
+Shards are also the unit of the Ray engine (:func:`count_streams_on_ray`): worker ``k`` of ``n`` encodes
+the shards whose number is ``k`` modulo ``n``, the driver adds the integer sums, so the figures equal the
+local ones bit for bit.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,11 +39,37 @@ from tokbench.corpora.stream import ContentHash, CorpusStream, utf8_len
 from tokbench.verified_cache import ArrayCache, best_effort
 
 STATS = ArrayCache("encoding-stats")
+#: Bump when what a cached shard holds changes; older entries are then misses.
+STATS_VERSION = 2
 #: Text per cached shard: big enough that a shard's counts are small beside its text, small enough that a
 #: shard's texts in memory stay modest.
 SHARD_BYTES = 16_000_000
 #: Documents per call to the tokenizer's batch encoder.
 BATCH = 1024
+
+#: Integer totals every shard carries (sums over its documents).
+TOTALS = ("n_bytes", "n_chars", "n_tokens", "n_docs", "n_words", "word_tokens", "continued_words", "flagged_chars")
+#: Per-segment columns kept when ``lines`` is asked (the token premium's join).
+LINES = ("key_hash", "text_hash", "tokens", "unk")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What to collect besides per-token counts and byte/char/token totals."""
+
+    #: fertility: per-word token counts (needs byte spans)
+    words: bool = False
+    #: coverage: characters whose bytes a UNK or byte token covers (needs byte spans)
+    chars: bool = False
+    #: token premium: one row per segment (id/text hashes, tokens, UNK tokens)
+    lines: bool = False
+
+    @property
+    def spans(self) -> bool:
+        return self.words or self.chars
+
+    def tag(self) -> str:
+        return "".join(c for c, on in (("w", self.words), ("c", self.chars), ("l", self.lines)) if on) or "-"
 
 
 @dataclass
@@ -38,15 +81,122 @@ class StreamStats:
     n_chars: int = 0
     n_tokens: int = 0
     n_docs: int = 0
+    n_words: int = 0
+    #: tokens over words, each word counted at least once (fertility = word_tokens / n_words)
+    word_tokens: int = 0
+    #: words split into two or more tokens (PCW = continued_words / n_words)
+    continued_words: int = 0
+    #: characters whose bytes a UNK or byte token covers
+    flagged_chars: int = 0
+    #: with Needs.lines: (D,) columns of :data:`LINES`, in stream order
+    lines: dict | None = None
     sha256: str = ""
     cache: dict = field(default_factory=lambda: {"hits": 0, "misses": 0})
+    _parts: list = field(default_factory=list, repr=False)
 
     def provenance(self, stream: CorpusStream) -> dict:
         return {"spec": stream.spec, "label": stream.label, "segments": self.n_docs, "bytes": self.n_bytes,
                 "sha256": self.sha256}
 
+    def add(self, arrays: dict, totals: dict, shard: int = 0) -> None:
+        """Add the statistics of shard number ``shard`` (as :func:`shard_stats` returns them)."""
+        self.counts += arrays["counts"]
+        for k in TOTALS:
+            setattr(self, k, getattr(self, k) + int(totals[k]))
+        if "tokens" in arrays:
+            self._parts.append((shard, {k: arrays[k] for k in LINES}))
 
-def _shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int):
+    def merge(self, other: "StreamStats") -> None:
+        """Add another part of the same stream (another worker's shards)."""
+        self.counts += other.counts
+        for k in TOTALS:
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        self._parts.extend(other._parts)
+        for k in self.cache:
+            self.cache[k] += other.cache[k]
+
+    def close(self) -> None:
+        """Put the per-shard segment columns together, in stream order (once every part is added)."""
+        if self._parts:
+            parts = [p for _, p in sorted(self._parts, key=lambda x: x[0])]
+            self.lines = {k: np.concatenate([p[k] for p in parts]) for k in LINES}
+        self._parts = []
+
+
+def _hash64(data: str) -> int:
+    return int.from_bytes(hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def token_masks(tok) -> tuple[np.ndarray, np.ndarray]:
+    """(V,) bool masks of ``tok``: (UNK, UNK or byte token), as the coverage family defines them."""
+    from tokbench.metrics.coverage import flag_mask
+
+    V = tok.vocab_size
+    byte_mask = np.asarray(tok.byte_token_mask, dtype=np.bool_)
+    byte_only = np.zeros(V, dtype=np.bool_)
+    byte_only[: min(V, len(byte_mask))] = byte_mask[:V]
+    unk, _ = flag_mask(V, tok.unk_id, byte_mask)
+    return unk, unk | byte_only
+
+
+def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None) -> tuple[dict, dict]:
+    """Statistics of one shard of ``(id, text)`` records: (arrays, integer totals).
+
+    Arrays: ``counts`` (V,) int64, and with ``needs.lines`` the (D,) columns of :data:`LINES`.
+    """
+    from tokbench.metrics import kernels
+
+    V = tok.vocab_size
+    unk_mask, flagged_mask = masks if masks is not None else token_masks(tok)
+    texts = [t for _, t in records]
+    counts = np.zeros(V, np.int64)
+    totals = dict.fromkeys(TOTALS, 0)
+    totals["n_docs"] = len(texts)
+    totals["n_bytes"] = sum(utf8_len(t) for t in texts)
+    totals["n_chars"] = sum(len(t) for t in texts)
+    per_doc_tokens, per_doc_unk = [], []
+    for i in range(0, len(texts), BATCH):
+        batch = texts[i : i + BATCH]
+        if needs.spans:
+            from tokbench.tokenizer.spans import encode_with_spans  # Numba: only when spans are needed
+
+            enc = encode_with_spans(tok, batch)
+        else:
+            enc = tok.encode_batch(batch, spans=False)
+        ids = np.asarray(enc.ids, dtype=np.int64)
+        if ids.size:
+            counts += np.bincount(ids[(ids >= 0) & (ids < V)], minlength=V)[:V]
+        totals["n_tokens"] += int(ids.shape[0])
+        doc_offsets = np.asarray(enc.doc_offsets, dtype=np.int64)
+        if needs.lines:
+            per_doc_tokens.append(np.diff(doc_offsets))
+            per_doc_unk.append(kernels.count_masked_per_doc(ids, doc_offsets, unk_mask))
+        if needs.spans:
+            from tokbench.metrics.text import text_arrays
+
+            ta = text_arrays(batch)
+            if needs.words and ta.n_words:
+                per_word = np.maximum(kernels.tokens_per_word(enc.starts, enc.ends, doc_offsets, ta.word_starts,
+                                                              ta.word_ends, ta.word_doc_offsets), 1)
+                totals["n_words"] += ta.n_words
+                totals["word_tokens"] += int(per_word.sum())
+                totals["continued_words"] += int((per_word >= 2).sum())
+            if needs.chars and enc.starts is not None:
+                tok_flag = flagged_mask[np.clip(ids, 0, V - 1)]
+                flagged, _ = kernels.flagged_chars(enc.starts, enc.ends, doc_offsets, tok_flag, ta.lead,
+                                                   ta.doc_byte_offsets)
+                totals["flagged_chars"] += int(flagged)
+    arrays = {"counts": counts}
+    if needs.lines:
+        arrays["tokens"] = np.concatenate(per_doc_tokens) if per_doc_tokens else np.zeros(0, np.int64)
+        arrays["unk"] = np.concatenate(per_doc_unk) if per_doc_unk else np.zeros(0, np.int64)
+        arrays["key_hash"] = np.fromiter((_hash64(r) for r, _ in records), dtype=np.uint64, count=len(records))
+        arrays["text_hash"] = np.fromiter((_hash64(t) for t in texts), dtype=np.uint64, count=len(records))
+    return arrays, totals
+
+
+def shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int = SHARD_BYTES):
+    """Consecutive records of one pass, in lists of about ``shard_bytes`` of text."""
     shard: list[tuple[str, str]] = []
     size = 0
     for rid, text in stream.records(max_bytes):
@@ -59,47 +209,185 @@ def _shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int):
         yield shard
 
 
-def _encode_shard(tok, texts: list[str], V: int) -> tuple[np.ndarray, int]:
-    counts = np.zeros(V, np.int64)
-    n = 0
-    for i in range(0, len(texts), BATCH):
-        enc = tok.encode_batch(texts[i : i + BATCH], spans=False)
-        ids = np.asarray(enc.ids, dtype=np.int64)
-        if ids.size:
-            counts += np.bincount(ids, minlength=V)[:V]
-        n += int(ids.shape[0])
-    return counts, n
+def _check(V: int, n_docs: int, needs: Needs):
+    """A cached entry must have this tokenizer's shape, this shard's documents, and sane totals."""
+
+    def check(arrays: dict, meta: dict) -> bool:
+        if arrays["counts"].shape != (V,) or not all(isinstance(meta.get(k), int) and meta[k] >= 0 for k in TOTALS):
+            return False
+        if meta["n_docs"] != n_docs or int(arrays["counts"].sum()) > meta["n_tokens"]:
+            return False
+        if needs.lines:
+            cols = [arrays.get(k) for k in LINES]
+            if any(c is None or c.shape != (n_docs,) for c in cols) or int(arrays["tokens"].sum()) != meta["n_tokens"]:
+                return False
+        return True
+
+    return check
+
+
+def _supersets(needs: Needs) -> list[Needs]:
+    """``needs`` first, then every richer collection (a cached entry with more statistics serves too)."""
+    out = [needs]
+    for w in (needs.words, True):
+        for c in (needs.chars, True):
+            for ln in (needs.lines, True):
+                n = Needs(w, c, ln)
+                if n not in out:
+                    out.append(n)
+    return out
+
+
+def cached_shard_stats(tok, shard: list[tuple[str, str]], needs: Needs, *, fingerprint: str, use_cache: bool,
+                       masks=None) -> tuple[dict, dict, bool]:
+    """:func:`shard_stats` from the verified cache when this shard was seen (arrays, totals, hit)."""
+    h = ContentHash()
+    for rid, text in shard:
+        h.update(rid, text)
+    digest = h.hexdigest()
+    key = f"stats v{STATS_VERSION} {needs.tag()} {fingerprint} {digest}"
+    if use_cache:
+        for have in _supersets(needs):
+            got = STATS.get(f"stats v{STATS_VERSION} {have.tag()} {fingerprint} {digest}",
+                            _check(tok.vocab_size, len(shard), have))
+            if got is not None:
+                arrays, meta = got
+                keep = ("counts", *LINES) if needs.lines else ("counts",)
+                return ({k: (arrays[k].astype(np.int64) if k in ("counts", "tokens", "unk") else arrays[k]) for k in keep},
+                        meta, True)
+    arrays, totals = shard_stats(tok, shard, needs, masks)
+    if use_cache:
+        best_effort("encoding statistics", STATS.put, key, arrays, totals)
+    return arrays, totals, False
 
 
 def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use_cache: bool = True,
-                 shard_bytes: int = SHARD_BYTES, advance=None) -> StreamStats:
-    """Per-token counts and byte/char/token/document totals of ``stream`` encoded by ``tok``."""
+                 needs: Needs = Needs(), shard_bytes: int = SHARD_BYTES, advance=None,
+                 part: tuple[int, int] = (0, 1), content_hash: bool = True, finish: bool = True) -> StreamStats:
+    """Statistics of ``stream`` encoded by ``tok`` (see the module docstring).
+
+    ``part = (k, n)`` encodes only the shards whose number is ``k`` modulo ``n`` (one Ray worker's share);
+    ``content_hash`` computes the whole stream's sha256 on the way (for the provenance); ``finish=False``
+    leaves the per-shard segment columns apart (:meth:`StreamStats.close` joins them).
+    """
     V = tok.vocab_size
-    whole = ContentHash()
+    whole = ContentHash() if content_hash else None
     st = StreamStats(np.zeros(V, np.int64))
     fingerprint = tok.fingerprint() if use_cache else ""
-    for shard in _shards(stream, max_bytes, shard_bytes):
-        h = ContentHash()
-        for rid, text in shard:
-            h.update(rid, text)
-            whole.update(rid, text)
-        texts = [t for _, t in shard]
-        key = f"stats:{fingerprint}:{h.hexdigest()}"
-        got = STATS.get(key, lambda a, m: a["counts"].shape == (V,)) if use_cache else None
-        if got is not None:
-            counts, n_tokens = got[0]["counts"], int(got[1]["tokens"])
-            st.cache["hits"] += 1
-        else:
-            counts, n_tokens = _encode_shard(tok, texts, V)
-            st.cache["misses"] += 1
-            if use_cache:
-                best_effort("encoding statistics", STATS.put, key, {"counts": counts}, {"tokens": n_tokens})
-        st.counts += counts
-        st.n_tokens += n_tokens
-        st.n_bytes += sum(utf8_len(t) for t in texts)
-        st.n_chars += sum(len(t) for t in texts)
-        st.n_docs += len(texts)
+    masks = token_masks(tok)
+    k, n = part
+    for i, shard in enumerate(shards(stream, max_bytes, shard_bytes)):
+        if whole is not None:
+            for rid, text in shard:
+                whole.update(rid, text)
+        if i % n != k:
+            continue
+        arrays, totals, hit = cached_shard_stats(tok, shard, needs, fingerprint=fingerprint, use_cache=use_cache,
+                                                 masks=masks)
+        st.cache["hits" if hit else "misses"] += 1
+        st.add(arrays, totals, i)
         if advance is not None:
-            advance(len(texts))
-    st.sha256 = whole.hexdigest()
+            advance(len(shard))
+    if finish:
+        st.close()
+    st.sha256 = whole.hexdigest() if whole is not None else ""
     return st
+
+
+def premium_from_lines(ref: dict, tgt: dict, drop_identical: bool) -> tuple[int, int, int, int, int, int]:
+    """The token premium's join of two languages' segment columns (:data:`LINES`), as
+    :func:`tokbench.metrics.premium.align` pairs their segments: every reference segment in order, with the
+    LAST target segment of the same id; identical texts dropped when ``drop_identical``.
+
+    Returns (pairs, reference tokens, target tokens, target UNK tokens, identical pairs dropped, target
+    segments paired).
+    """
+    t_keys = tgt["key_hash"]
+    # the last occurrence of each target id (align's dict keeps the last)
+    rev = t_keys[::-1]
+    uniq, first_in_rev = np.unique(rev, return_index=True)
+    last = len(t_keys) - 1 - first_in_rev
+    r_keys = ref["key_hash"]
+    pos = np.searchsorted(uniq, r_keys)
+    found = (pos < len(uniq)) & (uniq[np.minimum(pos, max(len(uniq) - 1, 0))] == r_keys) if len(uniq) else np.zeros(len(r_keys), bool)
+    r_idx = np.flatnonzero(found)
+    t_idx = last[pos[r_idx]]
+    identical = 0
+    if drop_identical:
+        same = ref["text_hash"][r_idx] == tgt["text_hash"][t_idx]
+        identical = int(same.sum())
+        r_idx, t_idx = r_idx[~same], t_idx[~same]
+    return (len(r_idx), int(ref["tokens"][r_idx].sum()), int(tgt["tokens"][t_idx].sum()),
+            int(tgt["unk"][t_idx].sum()), identical, len(t_idx))
+
+
+@dataclass
+class StatsJob:
+    """One text to encode for one tokenizer: a stream, its byte cap and what to collect."""
+
+    stream: CorpusStream
+    cap: int | None
+    needs: Needs
+
+
+class _RayStats:
+    """The Ray engine's work (:func:`tokbench.engines.ray_shards.run_on_ray`): item ``j * n + k`` is worker
+    share ``k`` of ``n`` of job ``j``; each actor holds one tokenizer."""
+
+    def __init__(self, tok, jobs: list[StatsJob], n: int, use_cache: bool):
+        self.tok, self.jobs, self.n, self.use_cache = tok, jobs, n, use_cache
+
+    def setup(self):
+        tok = self.tok
+        return tok.real() if hasattr(tok, "real") else tok  # a cached view: load the real tokenizer once
+
+    def run(self, tok, item: int) -> StreamStats:
+        j, k = divmod(item, self.n)
+        job = self.jobs[j]
+        # left open: the driver puts the segment columns of all parts in stream order
+        return count_stream(tok, job.stream, max_bytes=job.cap, use_cache=self.use_cache, needs=job.needs,
+                            part=(k, self.n), content_hash=False, finish=False)
+
+
+def count_streams_on_ray(tok, jobs: list[StatsJob], *, use_cache: bool = True, address: str | None = None,
+                         workers: int | None = None, advance=None) -> list[StreamStats]:
+    """:func:`count_stream` of every job, the shards encoded on Ray actors, summed on the driver.
+
+    The driver reads each stream once more for its content hash (the provenance), in a thread beside the
+    actors' work; it holds the sums, never ids or a shard's text.
+    """
+    import threading
+
+    from tokbench.engines.ray_shards import run_on_ray, workers_of
+
+    n = workers_of(address, workers)
+    out = [StreamStats(np.zeros(tok.vocab_size, np.int64)) for _ in jobs]
+    hashes: list[str] = [""] * len(jobs)
+    errors: list[BaseException] = []
+
+    def hash_all():
+        try:
+            for j, job in enumerate(jobs):
+                h = ContentHash()
+                for rid, text in job.stream.records(job.cap):
+                    h.update(rid, text)
+                hashes[j] = h.hexdigest()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the driver's thread
+            errors.append(exc)
+
+    hasher = threading.Thread(target=hash_all, daemon=True)
+    hasher.start()
+    done = [0] * len(jobs)
+    for item, part in run_on_ray(_RayStats(tok, jobs, n, use_cache), len(jobs) * n, address=address, workers=workers):
+        j = item // n
+        out[j].merge(part)
+        done[j] += 1
+        if advance is not None and done[j] == n:
+            advance(1)
+    hasher.join()
+    if errors:
+        raise errors[0]
+    for st, h in zip(out, hashes):
+        st.close()
+        st.sha256 = h
+    return out
