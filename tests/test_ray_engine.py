@@ -76,3 +76,21 @@ def test_infer_mixture_counts_on_ray_equal_local(cluster, tmp_path):
     there = infer_mixture(tok, load_categories(specs, sample_bytes=60_000), MixtureConfig(engine="ray", workers=2, **config))
     np.testing.assert_array_equal(here.proportions, there.proportions)
     np.testing.assert_array_equal(here.intervals, there.intervals)
+def test_evaluate_on_ray_equals_local(cluster, tmp_path):
+    """Every metric family on 1 and 2 Ray workers, shards small enough that each worker gets several
+    (segment columns of the premium put back in stream order), equals the local streamed evaluation."""
+    from tests.tokenizer_builders import build_hf_bpe
+    from tokbench.corpora import load_source
+    from tokbench.metrics import EvalConfig, evaluate
+
+    texts = load_source("libreoffice:de@test", max_bytes=60_000).texts + load_source("code:python@test", max_bytes=30_000).texts
+    tok = build_hf_bpe(texts, tmp_path)
+    kw = dict(corpora=("libreoffice:de,ja@test", "code:python@test"), premium_corpus="libreoffice:en-us,de,ja@test",
+              reference_lang="en-us", tr_corpora=("libreoffice:de@test",), oracles=(("de", ("wordfreq",)),),
+              max_bytes=60_000, shard_bytes=8_000, use_cache=False)
+    local = evaluate([tok], EvalConfig(**kw))
+    for workers in (1, 2):
+        remote = evaluate([tok], EvalConfig(engine="ray", workers=workers, **kw))
+        assert remote.tables == local.tables, workers
+        assert remote.inputs == local.inputs
+    assert {"compression", "fertility", "premium", "tr", "coverage"} <= set(local.tables)

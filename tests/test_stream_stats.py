@@ -55,10 +55,10 @@ def _same(a, b, where=""):
         assert type(a) is type(b) and a == b, (where, a, b)
 
 
-@pytest.mark.parametrize("max_bytes", [None, 5_000])
-def test_every_family_streamed_equals_in_memory(toks, max_bytes):
+@pytest.mark.parametrize("max_bytes,shard_bytes", [(None, 16_000_000), (None, 9_000), (5_000, 16_000_000)])
+def test_every_family_streamed_equals_in_memory(toks, max_bytes, shard_bytes):
     kw = dict(EVERY, max_bytes=max_bytes, use_cache=False)
-    streamed = evaluate(toks, EvalConfig(**kw))
+    streamed = evaluate(toks, EvalConfig(shard_bytes=shard_bytes, **kw))
     in_memory = evaluate(toks, EvalConfig(in_memory=True, **kw))
     assert set(streamed.tables) == set(in_memory.tables) >= {"compression", "compression_total", "fertility", "premium",
                                                               "tr", "coverage", "coverage_total", "scripts", "summary"}

@@ -44,17 +44,25 @@ def evaluate_cmd(
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
     max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (one language of a corpus spec, one file), e.g. 200KB or 5MB; default: all of it."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Re-encode everything; neither read nor write the encoding cache."),
+    engine: str = typer.Option(_D.engine, "--engine", help="Where texts are encoded and counted: local, or ray (actors on a Ray cluster, one tokenizer each, encode shards of every corpus; the driver sums the statistics; same numbers)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--engine ray: the cluster to join (e.g. ray://head:10001 or auto); default: start a local one."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="--engine ray: encoding actors (default: one per CPU of the cluster)."),
     json_out: bool = typer.Option(False, "--json", help="Print all results as JSON on stdout instead of tables."),
 ):
     """Evaluate tokenizers: compression, fertility, token premium, %TR/%Pure and coverage.
 
     Premium runs on the parallel UDHR corpus against English; the other families on the LibreOffice test
     split (all its languages) and code; %TR/%Pure on Turkish (zeyrek and hunspell oracles) and German
-    (hunspell). Encodings
-    are cached per (tokenizer, corpus), so adding a tokenizer or a metric re-encodes nothing else.
+    (hunspell). What each encoding yields is cached per (tokenizer, shard of text), so adding a tokenizer
+    re-encodes nothing else.
     A tokenizer that fails to load is reported and the others still run (exit code 1).
 
+    Every corpus is read as a stream, a batch at a time, and kept as counts (per token, per word, per
+    segment of parallel text), so memory does not grow with the text; the counts are cached per 16 MB shard.
+
     Example: tokbench evaluate gpt2 cl100k llama3 --metrics compression,premium --out reports/my-eval
+
+    Example: tokbench evaluate llama3 -c data/shards/ --metrics compression,fertility --engine ray --ray-address auto
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.metrics import evaluate, parse_metrics
@@ -72,6 +80,9 @@ def evaluate_cmd(
         oracles=_parse_oracles(oracle or []),
         max_bytes=parse_size(max_bytes),
         use_cache=not no_cache,
+        engine=engine,
+        ray_address=ray_address,
+        workers=workers,
     )
     check_output_dir(out, force)
     from tokbench.cli.progress import cli_progress

@@ -41,6 +41,9 @@ class EvalConfig:
     ray_address: str | None = None
     #: --engine ray: encoding actors (None: one per CPU of the cluster)
     workers: int | None = None
+    #: text per shard of a stream: the unit of the statistics cache and of the Ray engine's work (big enough
+    #: that a shard's counts are small beside its text, small enough that its texts in memory stay modest)
+    shard_bytes: int = 16_000_000
     #: read every corpus into memory and cache flat id arrays instead of streaming sufficient statistics:
     #: the older path, kept as the reference the streamed one is tested against (memory grows with the text)
     in_memory: bool = False
@@ -57,6 +60,8 @@ class EvalConfig:
             raise ConfigError("the ray engine streams statistics; it cannot run the in-memory evaluation")
         if self.workers is not None and self.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if self.shard_bytes < 1:
+            raise ConfigError("shard_bytes must be at least 1")
         if self.renyi_power <= 0:
             raise ConfigError("the Rényi power a must be positive (the paper uses 2.5)")
 

@@ -217,6 +217,10 @@ def evaluate(tokenizers: Sequence[Tokenizer | str], config: EvalConfig = EvalCon
         inputs = load_inputs(config, results, sources, premium_sources, tr_sources)
     else:
         streamed = load_streamed_inputs(config, results, sources, premium_sources, tr_sources)
+    if config.engine == "ray":  # a cluster that cannot be reached is one clear error, before any work
+        from tokbench.engines.ray_counts import connect
+
+        connect(config.ray_address, config.workers)
     toks = _load_tokenizers(tokenizers, results, config.use_cache)
     if not toks:
         detail = "; ".join(f"{f['tokenizer']}: {f['error']}" for f in results.failures)
@@ -667,12 +671,12 @@ def _stats_for(run: _TokenizerRun, jobs: list, progress: Progress) -> list:
     with progress(f"{run.tok.name}: encoding and counting {len(jobs)} texts ({engine})", len(jobs)) as adv:
         if config.engine == "ray":
             stats = count_streams_on_ray(run.tok, jobs, use_cache=config.use_cache, address=config.ray_address,
-                                         workers=config.workers, advance=adv)
+                                         workers=config.workers, shard_bytes=config.shard_bytes, advance=adv)
         else:
             stats = []
             for job in jobs:
                 stats.append(count_stream(run.tok, job.stream, max_bytes=job.cap, use_cache=config.use_cache,
-                                          needs=job.needs))
+                                          needs=job.needs, shard_bytes=config.shard_bytes))
                 adv(1)
     run.timing["encode_s"] += time.perf_counter() - t
     for st, job in zip(stats, jobs):

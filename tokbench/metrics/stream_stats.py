@@ -23,9 +23,9 @@ fingerprint, the shard's content hash and what was collected, so a re-run reads 
 but encodes nothing, and a 10 GB corpus caches a few counts per shard instead of 20 GB of ids. A damaged
 or swapped entry is a miss. The numbers equal the in-memory evaluation's (tests compare them).
 
-Shards are also the unit of the Ray engine (:func:`count_streams_on_ray`): worker ``k`` of ``n`` encodes
-the shards whose number is ``k`` modulo ``n``, the driver adds the integer sums, so the figures equal the
-local ones bit for bit.
+Shards are also the unit of the Ray engine (:func:`count_streams_on_ray`, on
+:func:`tokbench.engines.ray_counts.map_shards`): worker ``k`` of ``n`` encodes the shards whose number is
+``k`` modulo ``n``, the driver adds the integer sums, so the figures equal the local ones bit for bit.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tokbench.corpora.stream import ContentHash, CorpusStream, utf8_len
+from tokbench.metrics.config import EvalConfig
 from tokbench.verified_cache import ArrayCache, best_effort
 
 STATS = ArrayCache("encoding-stats")
 #: Bump when what a cached shard holds changes; older entries are then misses.
 STATS_VERSION = 2
-#: Text per cached shard: big enough that a shard's counts are small beside its text, small enough that a
-#: shard's texts in memory stay modest.
-SHARD_BYTES = 16_000_000
+#: Text per cached shard (the evaluation's default, EvalConfig.shard_bytes).
+SHARD_BYTES = EvalConfig.shard_bytes
 #: Documents per call to the tokenizer's batch encoder.
 BATCH = 1024
 
@@ -90,6 +90,8 @@ class StreamStats:
     flagged_chars: int = 0
     #: with Needs.lines: (D,) columns of :data:`LINES`, in stream order
     lines: dict | None = None
+    #: shards the pass cut the stream into (encoded here or, on Ray, by another worker)
+    n_shards: int = 0
     sha256: str = ""
     cache: dict = field(default_factory=lambda: {"hits": 0, "misses": 0})
     _parts: list = field(default_factory=list, repr=False)
@@ -112,6 +114,7 @@ class StreamStats:
         for k in TOTALS:
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self._parts.extend(other._parts)
+        self.n_shards = max(self.n_shards, other.n_shards)  # every worker walks the whole stream
         for k in self.cache:
             self.cache[k] += other.cache[k]
 
@@ -263,10 +266,11 @@ def cached_shard_stats(tok, shard: list[tuple[str, str]], needs: Needs, *, finge
 
 def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use_cache: bool = True,
                  needs: Needs = Needs(), shard_bytes: int = SHARD_BYTES, advance=None,
-                 part: tuple[int, int] = (0, 1), content_hash: bool = True, finish: bool = True) -> StreamStats:
+                 part: tuple[int, int, int] = (0, 1, 0), content_hash: bool = True, finish: bool = True) -> StreamStats:
     """Statistics of ``stream`` encoded by ``tok`` (see the module docstring).
 
-    ``part = (k, n)`` encodes only the shards whose number is ``k`` modulo ``n`` (one Ray worker's share);
+    ``part = (k, n, offset)`` encodes only the shards whose number plus ``offset`` is ``k`` modulo ``n`` (one
+    Ray worker's share; ``n_shards`` tells how many the stream had);
     ``content_hash`` computes the whole stream's sha256 on the way (for the provenance); ``finish=False``
     leaves the per-shard segment columns apart (:meth:`StreamStats.close` joins them).
     """
@@ -275,12 +279,13 @@ def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use
     st = StreamStats(np.zeros(V, np.int64))
     fingerprint = tok.fingerprint() if use_cache else ""
     masks = token_masks(tok)
-    k, n = part
+    k, n, offset = part
     for i, shard in enumerate(shards(stream, max_bytes, shard_bytes)):
+        st.n_shards += 1
         if whole is not None:
             for rid, text in shard:
                 whole.update(rid, text)
-        if i % n != k:
+        if (i + offset) % n != k:
             continue
         arrays, totals, hit = cached_shard_stats(tok, shard, needs, fingerprint=fingerprint, use_cache=use_cache,
                                                  masks=masks)
@@ -331,26 +336,35 @@ class StatsJob:
 
 
 class _RayStats:
-    """The Ray engine's work (:func:`tokbench.engines.ray_shards.run_on_ray`): item ``j * n + k`` is worker
-    share ``k`` of ``n`` of job ``j``; each actor holds one tokenizer."""
+    """The Ray engine's job (:func:`tokbench.engines.ray_counts.map_shards`): worker ``k`` of ``n`` walks
+    every job's stream and encodes the shards whose number, counted across all jobs in order, is ``k``
+    modulo ``n`` (many one-shard languages spread over the workers too). Returns one open
+    :class:`StreamStats` per job; the tokenizer is loaded once per actor."""
 
-    def __init__(self, tok, jobs: list[StatsJob], n: int, use_cache: bool):
-        self.tok, self.jobs, self.n, self.use_cache = tok, jobs, n, use_cache
+    def __init__(self, tok, jobs: list[StatsJob], use_cache: bool, shard_bytes: int):
+        self.tok, self.jobs, self.use_cache, self.shard_bytes = tok, jobs, use_cache, shard_bytes
+        self._real = None
 
-    def setup(self):
-        tok = self.tok
-        return tok.real() if hasattr(tok, "real") else tok  # a cached view: load the real tokenizer once
+    def __call__(self, k: int, n: int) -> list[StreamStats]:
+        import os
 
-    def run(self, tok, item: int) -> StreamStats:
-        j, k = divmod(item, self.n)
-        job = self.jobs[j]
-        # left open: the driver puts the segment columns of all parts in stream order
-        return count_stream(tok, job.stream, max_bytes=job.cap, use_cache=self.use_cache, needs=job.needs,
-                            part=(k, self.n), content_hash=False, finish=False)
+        if self._real is None:
+            # An actor holds one CPU: batch encoders that spread over every core of the node (Rayon in
+            # `tokenizers`) would fight the node's other actors; the pool reads this on first use.
+            os.environ["RAYON_NUM_THREADS"] = "1"
+            self._real = self.tok.real() if hasattr(self.tok, "real") else self.tok  # a cached view: load once
+        out, offset = [], 0
+        for job in self.jobs:
+            # left open: the driver puts the segment columns of all parts in stream order
+            st = count_stream(self._real, job.stream, max_bytes=job.cap, use_cache=self.use_cache, needs=job.needs,
+                              shard_bytes=self.shard_bytes, part=(k, n, offset), content_hash=False, finish=False)
+            offset += st.n_shards
+            out.append(st)
+        return out
 
 
 def count_streams_on_ray(tok, jobs: list[StatsJob], *, use_cache: bool = True, address: str | None = None,
-                         workers: int | None = None, advance=None) -> list[StreamStats]:
+                         workers: int | None = None, shard_bytes: int = SHARD_BYTES, advance=None) -> list[StreamStats]:
     """:func:`count_stream` of every job, the shards encoded on Ray actors, summed on the driver.
 
     The driver reads each stream once more for its content hash (the provenance), in a thread beside the
@@ -358,10 +372,8 @@ def count_streams_on_ray(tok, jobs: list[StatsJob], *, use_cache: bool = True, a
     """
     import threading
 
-    from tokbench.engines.ray_shards import run_on_ray, workers_of
+    from tokbench.engines.ray_counts import map_shards
 
-    n = workers_of(address, workers)
-    out = [StreamStats(np.zeros(tok.vocab_size, np.int64)) for _ in jobs]
     hashes: list[str] = [""] * len(jobs)
     errors: list[BaseException] = []
 
@@ -377,17 +389,16 @@ def count_streams_on_ray(tok, jobs: list[StatsJob], *, use_cache: bool = True, a
 
     hasher = threading.Thread(target=hash_all, daemon=True)
     hasher.start()
-    done = [0] * len(jobs)
-    for item, part in run_on_ray(_RayStats(tok, jobs, n, use_cache), len(jobs) * n, address=address, workers=workers):
-        j = item // n
-        out[j].merge(part)
-        done[j] += 1
-        if advance is not None and done[j] == n:
-            advance(1)
+    out = [StreamStats(np.zeros(tok.vocab_size, np.int64)) for _ in jobs]
+    for parts in map_shards(_RayStats(tok, jobs, use_cache, shard_bytes), address=address, workers=workers):
+        for st, part in zip(out, parts):
+            st.merge(part)
     hasher.join()
     if errors:
         raise errors[0]
     for st, h in zip(out, hashes):
         st.close()
         st.sha256 = h
+        if advance is not None:
+            advance(1)
     return out
