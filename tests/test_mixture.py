@@ -265,7 +265,8 @@ def _word_multiset(w):
                   for i in range(w.n_words) if w.offsets[i + 1] > w.offsets[i])
 
 
-def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path):
+@pytest.mark.parametrize("over,draw", [("merges", "half"), ("merges", "replace"), ("documents", "half"), ("both", "half")])
+def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path, over, draw):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     from tokbench.mixture.config import MixtureConfig
@@ -276,18 +277,23 @@ def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path):
     texts = {name: [" ".join(rng.choice(" ".join(ts).split(), size=12)) for _ in range(30)] for name, ts in HAND_BUILT.items()}
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.train_from_iterator([t for ts in texts.values() for t in ts], trainers.BpeTrainer(
+    # Trained on other draws of the same words than the samples hold (as real training text differs from a
+    # sample): the LP then needs slack, its optimum is unique, and redrawn merges or documents move it.
+    train = [" ".join(rng.choice(" ".join(ts).split(), size=12)) for ts in HAND_BUILT.values() for _ in range(30)]
+    tok.train_from_iterator(train, trainers.BpeTrainer(
         vocab_size=400, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tok.save(str(tmp_path / "tokenizer.json"))
     tb = load_tokenizer(str(tmp_path / "tokenizer.json"))
     cats = [Category(name, ts) for name, ts in texts.items()]
-    runs = [infer_mixture(tb, cats, MixtureConfig(min_bytes=10, bootstrap=5, seed=s)) for s in (3, 3, 4)]
+    cfg = dict(min_bytes=10, bootstrap=5, bootstrap_over=over, bootstrap_block=5, merge_draw=draw)
+    runs = [infer_mixture(tb, cats, MixtureConfig(seed=s, **cfg)) for s in (3, 3, 4)]
     a, b, c = (r.intervals for r in runs)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
     assert not np.allclose(a, c)
     for r in runs:
         assert np.all(r.intervals[:, 0] <= r.proportions + 1e-12) and np.all(r.proportions <= r.intervals[:, 1] + 1e-12)
         assert r.bootstrap["replicates"] == 5 and 0 <= r.bootstrap["converged_uncertified"] <= 5
+        assert r.bootstrap["over"] == over and np.array(r.bootstrap["replicate_proportions"]).shape == (5, 3)
         rows = r.rows()
         assert all(row["low"] is not None and row["high"] is not None for row in rows)
     assert infer_mixture(tb, cats, MixtureConfig(min_bytes=10, bootstrap=0)).intervals is None
@@ -306,3 +312,124 @@ def test_simulation_with_distractors_mixed_corpora_and_domain_shift():
     assert max(t.sample_bytes) <= 200_000
     assert len(t.languages) == 3 and t.truth[-1] == 0 and t.truth[:2].sum() == pytest.approx(1)
     assert sim.distractor_share() == pytest.approx(t.inferred[-1]) and 0 <= sim.distractor_share() < 0.5
+
+
+# --- calibrated intervals: the merge-window bootstrap ----------------------------------------------------------
+
+
+def weighted_lp_reference(problem, weights, alpha=None):
+    """The LP with objective sum_t weights[t] v(t) + sum_p v_p written out in full with scipy (every row of
+    every step of weight > 0; nothing from tokbench.mixture.lp's model): (objective, alpha). ``alpha``: fixed
+    weights (the slacks re-optimised)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    from tokbench.mixture.lp import all_rows
+
+    n, T, P = problem.n, problem.T, problem.P
+    ts, ps = all_rows(problem)
+    keep = weights[ts] > 0
+    ts, ps = ts[keep], ps[keep]
+    coef = problem.merge_w[:, ts].T - problem.counts_at(ts, ps)  # (R, n): c_m - c_p
+    R = len(ts)
+    # -(sum_i alpha_i coef_i + v(t) + v_p) <= 0
+    rows = np.repeat(np.arange(R), n + 2)
+    cols = np.concatenate([np.arange(n)[None, :].repeat(R, 0), (n + ts)[:, None], (n + T + ps)[:, None]], axis=1).ravel()
+    vals = -np.concatenate([coef, np.ones((R, 2))], axis=1).ravel()
+    A = coo_matrix((vals, (rows, cols)), shape=(R, n + T + P))
+    c = np.concatenate([np.zeros(n), weights.astype(np.float64), np.ones(P)])
+    bounds = [(0, None)] * (n + T + P) if alpha is None else [(a, a) for a in alpha] + [(0, None)] * (T + P)
+    res = linprog(c, A_ub=A, b_ub=np.zeros(R), A_eq=np.concatenate([np.ones(n), np.zeros(T + P)])[None, :],
+                  b_eq=[1.0], bounds=bounds, method="highs")
+    assert res.status == 0, res.message
+    return res.fun, res.x[:n]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_window_resampling_equals_the_weighted_lp(seed):
+    # A replicate's LP (steps repeated by weight_steps, solved lazily from the full solve's rows mapped onto
+    # the copies) equals the LP with weights on v(t) written out in full by a slow reference.
+    from tokbench.mixture.bootstrap import block_weights, half_windows, keep_steps, weight_steps, weighted_rows
+
+    problem, *_ = mixture_instance(300 + seed, n=int(2 + seed % 3), noise=1.0, n_merges=30 + 4 * seed)
+    full = solve_lazy(problem)
+    rng = np.random.default_rng(seed)
+    for block in (1, 4, 9):
+        w = block_weights(problem.T, seed % 3, block, rng)
+        assert w.sum() >= problem.T - seed % 3 - block and (w[: seed % 3] == 0).all()
+        prob, first = weight_steps(problem, w)
+        lazy = solve_lazy(prob, seed_rows=weighted_rows((full.row_steps, full.row_pairs), w, first), certified=True)
+        ref_obj, _ = weighted_lp_reference(problem, w)
+        assert lazy.converged
+        assert lazy.objective == pytest.approx(ref_obj, rel=1e-6, abs=1e-6)
+        # the lazy weights are optimal for the reference LP too (the optimum need not be unique)
+        assert weighted_lp_reference(problem, w, lazy.alpha)[0] == pytest.approx(ref_obj, rel=1e-5, abs=1e-5)
+        # a half-sample: only the kept windows' steps get rows (weights 0/1)
+        keep = half_windows(problem.T, seed % 3, block, rng)
+        assert keep.sum() >= (problem.T - seed % 3) // 2 - block and not keep[: seed % 3].any()
+        sel = keep[full.row_steps]
+        half = solve_lazy(keep_steps(problem, keep), seed_rows=(full.row_steps[sel], full.row_pairs[sel]))
+        ref_obj, _ = weighted_lp_reference(problem, keep.astype(np.int64))
+        assert half.converged and half.objective == pytest.approx(ref_obj, rel=1e-6, abs=1e-6)
+        assert weighted_lp_reference(problem, keep.astype(np.int64), half.alpha)[0] == pytest.approx(ref_obj, rel=1e-5, abs=1e-5)
+
+
+def test_weight_steps_with_unit_weights_is_the_same_problem():
+    from tokbench.mixture.bootstrap import weight_steps, weighted_rows
+
+    problem, *_ = mixture_instance(7, n=3, noise=1.0)
+    same, first = weight_steps(problem, np.ones(problem.T, dtype=np.int64))
+    assert first.tolist() == list(range(problem.T))
+    for name in ("merge_pid", "merge_w", "ev_off"):
+        np.testing.assert_array_equal(getattr(same, name), getattr(problem, name))
+    w = np.array([2, 0, 3] + [1] * (problem.T - 3))
+    prob, first = weight_steps(problem, w)
+    assert prob.T == problem.T + 3 and first[:4].tolist() == [0, 2, 3, 6]
+    assert prob.merge_pid[2] == -1 and (prob.merge_pid[3:6] == problem.merge_pid[2]).all()
+    # every copy sees step t's counts
+    ps = np.arange(problem.P)
+    for t in range(problem.T):
+        for k in range(max(w[t], 1)):
+            np.testing.assert_array_equal(prob.counts_at(np.full(problem.P, first[t] + k), ps),
+                                          problem.counts_at(np.full(problem.P, t), ps))
+    ts, rp = weighted_rows((np.array([0, 1, 2]), np.array([5, 6, 7])), w, first)
+    assert ts.tolist() == [0, 1, 3, 4, 5] and rp.tolist() == [5, 5, 7, 7, 7]
+
+
+def test_interval_constructions_and_coverage_statistic():
+    from tokbench.mixture.bootstrap import binomial_interval, interval
+    from tokbench.mixture.config import SimulationConfig
+    from tokbench.mixture.simulate import Simulation, Trial
+
+    reps = np.array([[0.1, 0.9], [0.2, 0.8], [0.3, 0.7], [0.4, 0.6], [0.5, 0.5]])
+    point = np.array([0.3, 0.7])
+    np.testing.assert_allclose(interval(point, reps, 0.9, "percentile"), [[0.12, 0.48], [0.52, 0.88]])
+    sd = np.std([0.1, 0.2, 0.3, 0.4, 0.5], ddof=1)
+    np.testing.assert_allclose(interval(point, reps, 0.9, "normal"), [[0.3 - 1.6449 * sd, 0.3 + 1.6449 * sd],
+                                                                      [0.7 - 1.6449 * sd, 0.7 + 1.6449 * sd]])
+    # a point outside its replicates' range is still inside its own interval
+    assert interval(np.array([0.0, 1.0]), reps, 0.9, "percentile").tolist() == [[0.0, 0.48], [0.52, 1.0]]
+    with pytest.raises(ValueError):
+        interval(point, reps, 0.9, "bca")
+    # A constructed simulation: 3 trials x 2 categories, truth inside 4 of 6 intervals (one trial unconverged).
+    truth = np.array([0.25, 0.75])
+    ivs = [np.array([[0.2, 0.3], [0.7, 0.8]]), np.array([[0.26, 0.3], [0.7, 0.8]]), np.array([[0.0, 0.1], [0.75, 0.9]])]
+    sim = Simulation(SimulationConfig(n=2))
+    for k, iv in enumerate(ivs):
+        sim.trials.append(Trial(["a", "b"], truth, (iv[:, 0] + iv[:, 1]) / 2, truth, truth, 10, 100, 1.0,
+                                {"converged": k != 2}, [], iv, np.stack([iv[:, 0], iv[:, 1]])))
+    c = sim.coverage_counts()
+    assert (c["hits"], c["pairs"]) == (4, 6) and c["rate"] == pytest.approx(4 / 6)
+    # Wilson 95%: p=2/3, n=6, z=1.96 -> centre (p + z^2/12) / (1 + z^2/6), by hand
+    z = 1.96
+    centre = (4 / 6 + z * z / 12) / (1 + z * z / 6)
+    half = z * np.sqrt((4 / 6) * (2 / 6) / 6 + z * z / 144) / (1 + z * z / 6)
+    assert (c["rate_95_low"], c["rate_95_high"]) == pytest.approx((centre - half, centre + half), abs=1e-4)
+    assert binomial_interval(6, 6)[1] == pytest.approx(1.0) and binomial_interval(0, 6)[0] == pytest.approx(0.0)
+    conv = sim.coverage_counts(converged_only=True)
+    assert (conv["hits"], conv["pairs"]) == (3, 4)
+    # recomputed from the replicates (each trial's two replicates are its interval's ends, so the 5-95%
+    # percentile interval is a little shorter: trial 3's [0.75, 0.9] becomes [0.7575, 0.8925], losing 0.75)
+    assert sim.coverage_counts("percentile")["hits"] == 3
+    rows = sim.calibration_rows()
+    assert {r["interval"] for r in rows} == {"percentile (reported)", "normal"} and rows[0]["inside"] == "3/6"

@@ -163,6 +163,12 @@ def test_intervals_in_json_table_and_report(files):
     assert "90%_interval" in (out / "report.md").read_text() and "bootstrap intervals" in (out / "report.md").read_text()
     r = runner.invoke(app, args[:-1] + ["1", "--no-report"])
     assert_clean_error(r, "--bootstrap")
+    for opt, bad in (("--bootstrap-over", "pages"), ("--interval", "bca"), ("--merge-draw", "all"), ("--bootstrap-block", "0")):
+        assert_clean_error(runner.invoke(app, args + ["--no-report", opt, bad]), opt)
+    r = runner.invoke(app, args + ["--no-report", "--json", "--bootstrap-over", "both", "--interval", "normal"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)["bootstrap"]
+    assert data["over"] == "both" and data["method"] == "normal" and len(data["replicate_proportions"]) == 3
 
 
 def test_engine_options_are_checked(files):

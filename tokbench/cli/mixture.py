@@ -33,7 +33,11 @@ def run_cmd(
     sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", hidden=True, help="Deprecated name of --max-bytes."),
     split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
     time_limit: float = typer.Option(_D.time_limit, "--time-limit", help="Seconds of LP constraint generation; the result then says whether the optimum was proven, with the gap."),
-    bootstrap: int = typer.Option(_D.bootstrap, "--bootstrap", help="Bootstrap replicates over each category's documents for the 90% interval beside every share (0: none; each replicate recounts and re-solves)."),
+    bootstrap: int = typer.Option(_D.bootstrap, "--bootstrap", help="Bootstrap replicates behind the 90% interval beside every share (0: none). Default 10 replicates over merge windows: each re-solves the LP on half of the merges, starting from the full solve's rows (no recounting), about 0.4x the full solve's time each."),
+    bootstrap_over: str = typer.Option(_D.bootstrap_over, "--bootstrap-over", help="What a replicate redraws: merges (windows of consecutive merge steps; one warm LP re-solve each, no recounting), documents (each category's documents; recounts every category's pairs, then re-solves) or both."),
+    bootstrap_block: int = typer.Option(_D.bootstrap_block, "--bootstrap-block", help="Merge steps per window of the merge-window draw."),
+    merge_draw: str = typer.Option(_D.merge_draw, "--merge-draw", help="half (each replicate keeps a random half of the windows: half the LP, no rescaling) or replace (as many windows as there are, with replacement)."),
+    interval: str = typer.Option(_D.interval_method, "--interval", help="percentile (5th-95th percentile of the replicates) or normal (share +- 1.645 sd)."),
     seed: int = typer.Option(_D.seed, "--seed", help="Seed of the bootstrap draws (same seed, same intervals)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a report folder (markdown, CSV/JSON, PNG, manifest); default reports/mixture-<tokenizer>."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
@@ -75,7 +79,8 @@ def run_cmd(
         raise ConfigError(f"--time-limit must be positive (got {time_limit})")
     config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(max_bytes or sample_bytes), split=split,
                            time_limit=time_limit, bootstrap=bootstrap, seed=seed, engine=engine,
-                           ray_address=ray_address, workers=workers)
+                           ray_address=ray_address, workers=workers, bootstrap_over=bootstrap_over,
+                           bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name.replace('/', '--')}")  # hub ids hold a '/'
@@ -121,6 +126,10 @@ def simulate_cmd(
     time_limit: float = typer.Option(_S.time_limit, "--time-limit", help="Seconds of LP constraint generation per trial."),
     bootstrap: int = typer.Option(_S.bootstrap, "--bootstrap", help="Bootstrap replicates per trial (0: none); with them the report measures how often the 90% intervals hold the true share."),
     bootstrap_time_limit: float = typer.Option(_S.bootstrap_time_limit, "--bootstrap-time-limit", help="Seconds of LP constraint generation per bootstrap replicate."),
+    bootstrap_over: str = typer.Option(_S.bootstrap_over, "--bootstrap-over", help="What a replicate redraws: merges, documents or both (see infer-mixture run --help)."),
+    bootstrap_block: int = typer.Option(_S.bootstrap_block, "--bootstrap-block", help="Merge steps per window of the merge-window draw."),
+    merge_draw: str = typer.Option(_S.merge_draw, "--merge-draw", help="half (each replicate keeps a random half of the windows: half the LP, no rescaling) or replace (as many windows as there are, with replacement)."),
+    interval: str = typer.Option(_S.interval_method, "--interval", help="percentile or normal; the report gives the coverage of both, from the same replicates."),
     distractors: int = typer.Option(_S.distractors, "--distractors", help="Extra categories per trial absent from the training mixture (truth 0); the report gives their mean inferred share."),
     max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (here each category's inference sample), e.g. 100KB (default: the rest of its pool, 0.6-1.7 MB), to measure error against sample size."),
     train_corpus: Optional[str] = typer.Option(None, "--train-corpus", help="Domain shift: train on this bundled corpus (e.g. gnome-help) and infer from --corpus (e.g. libreoffice)."),
@@ -131,11 +140,15 @@ def simulate_cmd(
     """Reproduce the paper's controlled experiment: train BPE tokenizers on random known mixtures of n
     languages, infer the mixtures, and report log10 MSE (mean ± std) of the method, TC and random guessing.
 
-    Tokenizers are trained on the train split and the mixtures inferred from the dev split (disjoint text).
+    Each language's documents (all splits) are pooled and shuffled; a tokenizer trains on a prefix and the
+    mixture is inferred from the rest (disjoint text). With --bootstrap the report measures how often the
+    90% intervals hold the true share (calibration), with the binomial uncertainty of that figure.
 
     Example: tokbench infer-mixture simulate --n 5 --trials 10 --seed 0 --out reports/mixture-sim-n5
 
     Example: tokbench infer-mixture simulate --kind code --n 5 --trials 4 --bootstrap 10 --out reports/mixture/sim-code-n5
+
+    Example: tokbench infer-mixture simulate --n 5 --trials 12 --merges 3000 --bootstrap 30 --out sim-calibration
     """
     from tokbench.files import atomic_dir, check_output_dir
     from tokbench.mixture.simulate import run_simulation, write_simulation
@@ -157,7 +170,8 @@ def simulate_cmd(
     corpus = corpus or {"code": "code", "mixed": "libreoffice+code"}.get(kind, _S.corpus)
     config = SimulationConfig(n=n, trials=trials, seed=seed, merges=merges, corpus=corpus, time_limit=time_limit,
                               train_bytes=parse_size(train_bytes) or _S.train_bytes, bootstrap=bootstrap,
-                              bootstrap_time_limit=bootstrap_time_limit,
+                              bootstrap_time_limit=bootstrap_time_limit, bootstrap_over=bootstrap_over,
+                              bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval,
                               distractors=distractors, train_corpus=train_corpus, sample_bytes=parse_size(max_bytes))
     if out is not None:
         check_output_dir(out, force)

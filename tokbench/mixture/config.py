@@ -33,11 +33,20 @@ class MixtureConfig:
                     is at most this (0: only a sweep with no violation stops the solver).
     time_limit:     stop the constraint generation after this many seconds (the result then says it did not
                     converge and gives its gap); None for no limit.
-    bootstrap:      replicates of the bootstrap over each category's documents behind the interval beside every
-                    share (0: no intervals). Each replicate recounts the pairs and re-solves the LP starting
-                    from the full sample's rows; 10 keeps the intervals to minutes on 10 categories.
+    bootstrap:      bootstrap replicates behind the interval beside every share (0: no intervals).
+    bootstrap_over: what a replicate redraws: 'merges' (windows of consecutive merge steps, drawn with
+                    replacement: the steps' weights in the objective; no recounting, one warm LP re-solve from
+                    the full solve's rows), 'documents' (each category's documents; recounts the pairs of every
+                    category, then re-solves) or 'both'. See tokbench.mixture.bootstrap.
+    bootstrap_block: merge steps per window of the merge-window draw.
+    merge_draw:     how windows are drawn: 'half' (a random half of them without replacement, the delete-half
+                    jackknife: each replicate's LP has half the constraints, and its spread needs no rescaling)
+                    or 'replace' (as many windows as there are, with replacement; a window drawn k times
+                    weighs k in the objective).
     bootstrap_time_limit: seconds of LP constraint generation per replicate.
-    interval_level: coverage of the intervals (0.9: point +- 1.645 standard deviations of the replicates).
+    interval_level: coverage of the intervals (0.9: the 5th to 95th percentile of the replicates).
+    interval_method: 'percentile' (quantiles of the replicates, kept inside [0, 1] and holding the point) or
+                    'normal' (point +- z standard deviations of the replicates, cut to [0, 1]).
     seed:           seed of the bootstrap draws (the same seed gives the same intervals).
     stabilise:      lazy LP: weight of the best weights so far in the point where violations are sought
                     (0: plain cutting planes at the LP's solution).
@@ -59,8 +68,12 @@ class MixtureConfig:
     gap: float = 0.0
     time_limit: float | None = 600.0
     bootstrap: int = 10
+    bootstrap_over: str = "merges"
+    bootstrap_block: int = 100
+    merge_draw: str = "half"
     bootstrap_time_limit: float | None = 30.0
     interval_level: float = 0.9
+    interval_method: str = "percentile"
     seed: int = 0
     stabilise: float = 0.5
     engine: str = "local"
@@ -113,6 +126,8 @@ class SimulationConfig:
     bootstrap:        bootstrap replicates per trial (0: none); with them the report gives the share of
                       (trial, language) pairs whose true share lies inside its 90% interval (calibration).
     bootstrap_time_limit: seconds of constraint generation per replicate.
+    bootstrap_over, bootstrap_block, merge_draw, interval_method: as in MixtureConfig (the report also gives the
+                      coverage of the other interval construction, computed from the same replicates).
     distractors:      extra categories per trial that are absent from the training mixture (truth 0), inferred
                       beside the n present ones; the report gives their mean inferred share.
     train_corpus:     domain shift: train the tokenizers on this corpus's text of the chosen languages (all
@@ -135,6 +150,10 @@ class SimulationConfig:
     time_limit: float = 300.0
     bootstrap: int = 0
     bootstrap_time_limit: float = 30.0
+    bootstrap_over: str = MixtureConfig.bootstrap_over
+    bootstrap_block: int = MixtureConfig.bootstrap_block
+    merge_draw: str = MixtureConfig.merge_draw
+    interval_method: str = MixtureConfig.interval_method
     distractors: int = 0
     train_corpus: str | None = None
     min_train_language_bytes: int = 90_000

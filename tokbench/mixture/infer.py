@@ -18,7 +18,7 @@ import numpy as np
 from tokbench.corpora.stream import CorpusStream, as_stream
 from tokbench.errors import ConfigError, CorpusError
 from tokbench.mixture.baselines import token_classification
-from tokbench.mixture.bootstrap import normal_interval, run_bootstrap
+from tokbench.mixture.bootstrap import MERGE_DRAWS, OVER, interval, run_bootstrap
 from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
 from tokbench.mixture.counting import count_categories
 from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
@@ -218,6 +218,14 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise ConfigError(f"category name '{dup}' is given twice; give every category a different name")
+    if config.bootstrap_over not in OVER:
+        raise ConfigError(f"--bootstrap-over must be one of {', '.join(OVER)} (got '{config.bootstrap_over}')")
+    if config.merge_draw not in MERGE_DRAWS:
+        raise ConfigError(f"--merge-draw must be one of {', '.join(MERGE_DRAWS)} (got '{config.merge_draw}')")
+    if config.interval_method not in ("percentile", "normal"):
+        raise ConfigError(f"--interval must be 'percentile' or 'normal' (got '{config.interval_method}')")
+    if config.bootstrap_block < 1:
+        raise ConfigError(f"--bootstrap-block must be at least 1 merge (got {config.bootstrap_block})")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     skip = config.skip_merges
@@ -250,7 +258,9 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     where = f" on Ray ({config.workers or 'all'} workers)" if config.engine == "ray" else ""
     with progress(f"pre-tokenizing (documents){where}", None) as advance:
         counted = count_categories(
-            tok, [(c.as_stream(), c.max_bytes) for c in categories], table, replicates=config.bootstrap,
+            tok, [(c.as_stream(), c.max_bytes) for c in categories], table,
+            # Document draws are only needed when replicates redraw documents (they cost (B+1) x the counts).
+            replicates=config.bootstrap if config.bootstrap_over != "merges" else 0,
             seed=config.seed, cut_markers=cut, engine=config.engine, ray_address=config.ray_address,
             workers=config.workers, advance=advance)
     words = [cc.words for cc in counted]
@@ -281,24 +291,28 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
                         purge_after=config.purge_after, stabilise=config.stabilise, advance=advance)
     timings["solve"] = time.perf_counter() - t0
 
-    intervals, boot = None, {}
-    if config.bootstrap:
-        t0 = time.perf_counter()
-        with progress(f"bootstrap ({config.bootstrap} replicates)", config.bootstrap) as advance:
-            reps, boot = run_bootstrap(
-                counted, table.merges, len(table), index, skip, (lp.row_steps, lp.row_pairs), config.bootstrap,
-                config.seed, config.bootstrap_time_limit,
-                dict(rows_per_step=config.rows_per_step, max_rounds=config.max_rounds, tolerance=config.tolerance,
-                     gap=config.gap, purge_after=config.purge_after), advance=advance)
-        timings["bootstrap"] = time.perf_counter() - t0
-
     n_bytes = [w.n_bytes for w in words]
     totals = [tr.total_pairs for tr in trajectories]
     props = byte_proportions(lp.alpha, n_bytes, totals)
+    intervals, boot = None, {}
     if config.bootstrap:
-        intervals = normal_interval(props, reps, config.interval_level)
-        boot["level"] = config.interval_level
-        boot["std"] = reps.std(axis=0, ddof=1).tolist() if len(reps) > 1 else [0.0] * len(props)
+        t0 = time.perf_counter()
+        with progress(f"bootstrap over {config.bootstrap_over} ({config.bootstrap} replicates)", config.bootstrap) as advance:
+            reps, boot = run_bootstrap(
+                problem, counted if config.bootstrap_over != "merges" else None, table.merges, len(table), index, skip, (lp.row_steps, lp.row_pairs),
+                config.bootstrap, config.seed, config.bootstrap_time_limit,
+                dict(rows_per_step=config.rows_per_step, max_rounds=config.max_rounds, tolerance=config.tolerance,
+                     gap=config.gap, purge_after=config.purge_after),
+                over=config.bootstrap_over, block=config.bootstrap_block, merge_draw=config.merge_draw, n_bytes=n_bytes, total_pairs=totals,
+                advance=advance)
+        timings["bootstrap"] = time.perf_counter() - t0
+        intervals = interval(props, reps, config.interval_level, config.interval_method)
+        boot.update(level=config.interval_level, method=config.interval_method,
+                    std=reps.std(axis=0, ddof=1).tolist() if len(reps) > 1 else [0.0] * len(props),
+                    # Every replicate's shares (rows: replicates, columns: categories in input order), so any
+                    # other interval can be computed from the result without re-running it.
+                    replicate_proportions=np.round(reps, 8).tolist(),
+                    calibrated_when="the full LP converged" if lp.converged else "NOT: the full LP did not converge")
     vocab = np.unique(table.merges[skip:, 2]).astype(np.int64)
     tc = token_classification([tr.token_counts for tr in trajectories], vocab)
     sizes = {

@@ -67,6 +67,15 @@ def train_bytelevel_bpe(texts: Sequence[str], merges: int, workdir: Path):
     return load_tokenizer(str(path))
 
 
+def covered(truth: np.ndarray, intervals: np.ndarray) -> np.ndarray:
+    """(n,) bool: truth[i] lies in [intervals[i, 0], intervals[i, 1]] (ends included, 1e-12 of float slack).
+
+    >>> covered(np.array([0.1, 0.5, 0.9]), np.array([[0.0, 0.1], [0.6, 0.7], [0.8, 1.0]])).tolist()
+    [True, False, True]
+    """
+    return (truth >= intervals[:, 0] - 1e-12) & (truth <= intervals[:, 1] + 1e-12)
+
+
 @dataclass
 class Trial:
     languages: list[str]
@@ -80,13 +89,20 @@ class Trial:
     solver: dict
     sample_bytes: list[int] = field(default_factory=list)
     intervals: np.ndarray | None = None  # (n, 2) bootstrap interval of every share, in the order of `languages`
+    replicates: np.ndarray | None = None  # (R, n) the bootstrap replicates' shares behind `intervals`
     distractors: int = 0  # the last `distractors` languages were absent from training (truth 0)
 
-    def covered(self) -> np.ndarray | None:
-        """(n,) bool: the true share lies inside its interval."""
+    def covered(self, method: str | None = None, level: float = 0.9) -> np.ndarray | None:
+        """(n,) bool: the true share lies inside its interval (``method``: recompute the interval from the
+        replicates by that construction instead of using the one the run reported)."""
         if self.intervals is None:
             return None
-        return (self.truth >= self.intervals[:, 0] - 1e-12) & (self.truth <= self.intervals[:, 1] + 1e-12)
+        iv = self.intervals
+        if method is not None:
+            from tokbench.mixture.bootstrap import interval
+
+            iv = interval(self.inferred, self.replicates, level, method)
+        return covered(self.truth, iv)
 
     def scores(self) -> dict[str, float]:
         return {"method": log10_mse(self.inferred, self.truth), "tc": log10_mse(self.tc, self.truth),
@@ -131,10 +147,40 @@ class Simulation:
         v = [t.inferred[len(t.truth) - t.distractors:] for t in self.trials if t.distractors]
         return float(np.concatenate(v).mean()) if v else None
 
-    def coverage(self) -> float | None:
+    def coverage(self, method: str | None = None) -> float | None:
         """Share of (trial, category) pairs whose true share lies inside its bootstrap interval."""
-        c = [t.covered() for t in self.trials if t.intervals is not None]
-        return float(np.concatenate(c).mean()) if c else None
+        c = self.coverage_counts(method)
+        return c["rate"] if c else None
+
+    def coverage_counts(self, method: str | None = None, *, converged_only: bool = False) -> dict | None:
+        """Calibration of the intervals over (trial, category) pairs: hits, pairs, their rate and the 95%
+        Wilson interval of that rate (``method``: intervals recomputed from the replicates by that
+        construction; ``converged_only``: only trials whose LP was proven optimal)."""
+        from tokbench.mixture.bootstrap import binomial_interval
+
+        c = [t.covered(method) for t in self.trials if t.intervals is not None
+             and (t.replicates is not None or method is None) and (t.solver.get("converged") or not converged_only)]
+        if not c:
+            return None
+        hits = np.concatenate(c)
+        k, n = int(hits.sum()), int(hits.size)
+        low, high = binomial_interval(k, n, 0.95)
+        return {"hits": k, "pairs": n, "rate": k / n, "rate_95_low": low, "rate_95_high": high}
+
+    def calibration_rows(self) -> list[dict]:
+        """One row per interval construction (and for the converged trials alone) for the report."""
+        from tokbench.mixture.bootstrap import INTERVALS
+
+        rows = []
+        for method in INTERVALS:
+            for conv in (False, True):
+                c = self.coverage_counts(method, converged_only=conv)
+                if c:
+                    rows.append({"interval": method + (" (reported)" if method == self.config.interval_method else ""),
+                                 "trials": "LP converged" if conv else "all", "inside": f"{c['hits']}/{c['pairs']}",
+                                 "coverage_%": 100 * c["rate"],
+                                 "95%_range_of_coverage": f"{100 * c['rate_95_low']:.0f}-{100 * c['rate_95_high']:.0f}"})
+        return rows
 
     def summary_rows(self) -> list[dict]:
         return [{"estimator": k, "n": self.config.n, "trials": len(self.trials), "mean": v["mean"], "std": v["std"],
@@ -145,9 +191,11 @@ class Simulation:
             "config": dict(self.config.__dict__),
             "summary": self.summary(),
             "interval_coverage": self.coverage(),
+            "calibration": self.calibration_rows(),
             "distractor_mean_share": self.distractor_share(),
             "trials": [dict(r, truth=t.truth.tolist(), inferred=t.inferred.tolist(), tc_estimate=t.tc.tolist(),
-                            solver=t.solver, intervals=None if t.intervals is None else t.intervals.tolist())
+                            solver=t.solver, intervals=None if t.intervals is None else t.intervals.tolist(),
+                            replicates=None if t.replicates is None else t.replicates.tolist())
                        for r, t in zip(self.trial_rows(), self.trials)],
         }
 
@@ -257,12 +305,17 @@ def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Calla
             cats = [Category(l, rest) for l, rest in zip(chosen + absent, samples)]
             res = infer_mixture(tok, cats, MixtureConfig(merges=n_merges, time_limit=config.time_limit,
                                                          bootstrap=config.bootstrap, seed=config.seed,
-                                                         bootstrap_time_limit=config.bootstrap_time_limit))
+                                                         bootstrap_time_limit=config.bootstrap_time_limit,
+                                                         bootstrap_over=config.bootstrap_over,
+                                                         bootstrap_block=config.bootstrap_block,
+                                                         merge_draw=config.merge_draw,
+                                                         interval_method=config.interval_method))
         # The truth is the share of training bytes actually taken (rounding and character cuts aside).
         got = np.array(got, dtype=np.float64)
         sim.trials.append(Trial(chosen + absent, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
                                 time.perf_counter() - started, res.lp.stats(), [int(b) for b in res.n_bytes],
-                                res.intervals, len(absent)))
+                                res.intervals, None if res.intervals is None else np.array(res.bootstrap["replicate_proportions"]),
+                                len(absent)))
         if advance is not None:
             advance(1)
     return sim
@@ -291,9 +344,16 @@ def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> No
         "",
         markdown_table(sim.summary_rows(), floatfmt="{:.2f}"),
         "",
-        (f"Bootstrap intervals ({c.bootstrap} replicates per trial, {c.bootstrap_time_limit:.0f} s of LP each): the "
-         f"true share lies inside its 90% interval in {100 * sim.coverage():.0f}% of the (trial, language) pairs."
+        (f"Bootstrap intervals ({c.bootstrap} replicates per trial over {c.bootstrap_over}"
+         + (f", {'half of the' if c.merge_draw == 'half' else 'with replacement,'} windows of {c.bootstrap_block} merges"
+            if c.bootstrap_over != "documents" else "")
+         + f", {c.bootstrap_time_limit:.0f} s of LP each, {c.interval_method} intervals): the true share lies inside "
+         f"its 90% interval in {sim.coverage_counts()['hits']} of {sim.coverage_counts()['pairs']} (trial, category) "
+         f"pairs ({100 * sim.coverage():.0f}%; 95% Wilson range {100 * sim.coverage_counts()['rate_95_low']:.0f}-"
+         f"{100 * sim.coverage_counts()['rate_95_high']:.0f}%). Both constructions from the same replicates:"
          if sim.coverage() is not None else "No bootstrap intervals (--bootstrap 0)."),
+        "",
+        markdown_table(sim.calibration_rows(), floatfmt="{:.1f}") if sim.coverage() is not None else "",
         "",
         (f"Distractors: {c.distractors} categories per trial absent from the training mixture got "
          f"{100 * sim.distractor_share():.2f}% on average (truth 0)." if c.distractors else ""),
