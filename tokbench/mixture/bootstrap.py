@@ -5,13 +5,15 @@ the training text made most frequent; the tokenizer's training sample is finite,
 decided by a few occurrences) and the inference documents of each category. A replicate redraws either or
 both and solves the LP again, starting from the rows of the full solve:
 
-* merges (the default): the constrained steps are cut into consecutive windows of ``block`` steps, and as
-  many windows as there are are drawn with replacement (a block bootstrap: neighbouring merges share pairs
-  and counts, so they are drawn together). A step drawn k times weighs k in the objective (k * v(t)); a
-  step not drawn constrains nothing. The pair counts do not change, so a replicate costs one LP re-solve
-  and no recounting. Weights are applied by :func:`weight_steps`, which repeats a drawn step (a copy with
-  no count changes has the same constraints, so its slack equals the original's) instead of changing the
-  solver.
+* merges (the default): the constrained steps are cut into consecutive windows of ``block`` steps
+  (neighbouring merges share pairs and counts, so they are drawn together). By default a replicate keeps a
+  random half of the windows (half-sampling, :func:`half_windows`: its spread around the full answer needs
+  no rescaling, and its LP has half the constraints); ``merge_draw='replace'`` instead draws as many windows
+  as there are with replacement (a block bootstrap), and a step drawn k times weighs k in the objective
+  (k * v(t)), applied by :func:`weight_steps`, which repeats a drawn step (a copy with no count changes has
+  the same constraints, so its slack equals the original's) instead of changing the solver. Either way a
+  step not drawn constrains nothing, the pair counts do not change, and a replicate costs one LP solve
+  started from the full solve's rows, no recounting.
 * documents: every document of every category gets an independent Poisson(1) weight (seeded; the streaming
   form of drawing n documents out of n with replacement, made while the text is read, see
   :mod:`tokbench.mixture.counting`), the pairs are recounted from the re-weighted pre-token counts, and the
