@@ -16,6 +16,21 @@ taken:
   tokbench-bpe-ray-1/-2  ``tokbench train bpe ... --engine ray --workers N``: a local Ray cluster of N CPUs
                    started by the command counts pre-tokens, the driver trains BPE from the counts
 
+Evaluate against the tokenizer's own batch encoding, for each tokenizer of ``--eval-tokenizers`` (reference
+names, e.g. cl100k (tiktoken) and deepseek-v3 (a `tokenizers` tokenizer.json)); NAME is the tokenizer:
+
+  encode-batch:NAME     the library's own batch call over the file's lines in batches of 1,024, counting
+                        tokens: tiktoken ``encode_ordinary_batch`` / tokenizers ``encode_batch``
+  encode-fast:NAME      the fastest stock call: tiktoken ``encode_ordinary`` per line / tokenizers
+                        ``encode_batch_fast`` (no offsets)
+  evaluate-compression:NAME  ``tokbench evaluate NAME -c FILE --metrics compression --no-cache``
+  evaluate-default:NAME      ``tokbench evaluate NAME -c FILE --no-cache`` (every default family: compression,
+                        fertility and coverage on FILE, premium on udhr, %TR on the bundled test texts)
+  evaluate-ray-1/-2:NAME     ``tokbench evaluate NAME -c FILE --metrics compression --engine ray --workers N
+                        --no-cache``: a local Ray cluster of N CPUs started by the command, one actor per CPU
+
+    python scripts/bench_scale.py --sizes 100MB --jobs evaluate --eval-tokenizers cl100k,deepseek-v3
+
 All use one vocabulary size (32,000 default) and the same pre-tokenizer (GPT-2's). Ratios are taken within
 one run; the machine may be shared, so times are single runs under whatever load there was.
 
@@ -145,6 +160,39 @@ for d in (4, 10):
 """
 
 
+STOCK_ENCODE_LIB = r"""
+import sys
+from tokbench.tokenizer import load_tokenizer
+path, spec, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+tok = load_tokenizer(spec)  # tokbench only finds the file; the encoding below is the library's own
+raw = getattr(tok, "_enc", None) or tok._tok
+tiktoken = hasattr(raw, "encode_ordinary_batch")
+n_tokens = n_bytes = 0
+batch = []
+def flush():
+    global n_tokens
+    if tiktoken and mode == "batch":
+        n_tokens += sum(map(len, raw.encode_ordinary_batch(batch)))
+    elif tiktoken:
+        n_tokens += sum(len(raw.encode_ordinary(t)) for t in batch)
+    elif mode == "batch":
+        n_tokens += sum(len(e.ids) for e in raw.encode_batch(batch, add_special_tokens=False))
+    else:
+        n_tokens += sum(len(e.ids) for e in raw.encode_batch_fast(batch, add_special_tokens=False))
+with open(path, encoding="utf-8") as f:
+    for line in f:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        batch.append(line)
+        n_bytes += len(line.encode("utf-8"))
+        if len(batch) >= 1024:
+            flush(); batch = []
+flush()
+print("TOKENS", n_bytes, n_tokens)
+"""
+
+
 def parse_size(text: str) -> int:
     units = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
     t = text.strip().upper()
@@ -157,13 +205,57 @@ def parse_size(text: str) -> int:
 def run(cmd: list[str], env: dict, log: Path) -> dict:
     """Run ``cmd`` niced, return wall seconds, peak RSS (MB) and exit code."""
     t0 = time.perf_counter()
-    with open(log, "w") as lf:
-        p = subprocess.Popen(["nice", "-n", "5", *cmd], stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    err = log.with_suffix(".err")
+    with open(log, "w") as lf, open(err, "w") as ef:  # apart: evaluate's --json document is stdout alone
+        p = subprocess.Popen(["nice", "-n", "5", *cmd], stdout=lf, stderr=ef, env=env, cwd=ROOT)
         _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "exit": p.returncode,
-            "tail": log.read_text(errors="replace")[-400:] if p.returncode else ""}
+    out = {"wall_s": round(wall, 2), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "exit": p.returncode,
+           "tail": (log.read_text(errors="replace")[-200:] + err.read_text(errors="replace")[-400:]) if p.returncode else "",
+           "load_avg_1min_after": round(os.getloadavg()[0], 2)}
+    tokens, timings = _tokens_of(log)
+    if tokens is not None:
+        out["tokens"] = tokens
+    if timings:  # evaluate's own split: encoding vs the rest (e.g. %TR oracles judging tokens)
+        out["note"] = f"encode {timings.get('encode_s')} s, metrics {timings.get('metrics_s')} s"
+    return out
+
+
+def _tokens_of(log: Path) -> tuple[int | None, dict | None]:
+    """Tokens the job counted (a stock job's TOKENS line, or evaluate's JSON: the file's compression row)
+    and evaluate's timings."""
+    text = log.read_text(errors="replace")
+    for line in text.splitlines():
+        if line.startswith("TOKENS "):
+            return int(line.split()[2]), None
+    start = text.find("{")
+    if start < 0:
+        return None, None
+    try:
+        doc = json.JSONDecoder().raw_decode(text[start:])[0]
+        rows = [r for r in doc["tables"]["compression"] if r.get("corpus") == "file"]
+        timings = next(iter(doc.get("timings", {}).values()), None)
+        return (sum(r["tokens"] for r in rows) if rows else None), timings
+    except (ValueError, KeyError, TypeError):
+        return None, None
+
+
+def eval_jobs(corpus: Path, work: Path, tokenizers: list[str]) -> dict[str, list[str]]:
+    """The evaluate jobs of one size (see the module docstring), per tokenizer."""
+    py = sys.executable
+    tb = [py, "-c", "import sys; from tokbench.cli.main import main; sys.argv[0] = 'tokbench'; main()"]
+    jobs = {}
+    for name in tokenizers:
+        ev = [*tb, "evaluate", name, "-c", str(corpus), "--no-cache", "--force", "--json"]
+        jobs[f"encode-batch:{name}"] = [py, "-c", STOCK_ENCODE_LIB, str(corpus), name, "batch"]
+        jobs[f"encode-fast:{name}"] = [py, "-c", STOCK_ENCODE_LIB, str(corpus), name, "fast"]
+        jobs[f"evaluate-compression:{name}"] = [*ev, "--metrics", "compression", "-o", str(work / f"ev-c-{name}")]
+        jobs[f"evaluate-default:{name}"] = [*ev, "-o", str(work / f"ev-d-{name}")]
+        for n in (1, 2):
+            jobs[f"evaluate-ray-{n}:{name}"] = [*ev, "--metrics", "compression", "--engine", "ray", "--workers", str(n),
+                                               "-o", str(work / f"ev-r{n}-{name}")]
+    return jobs
 
 
 def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[str]]:
@@ -198,21 +290,47 @@ def save(results: dict) -> None:
     REPORT_MD.write_text(render(results))
 
 
+def eval_ratios(jobs: dict) -> list[str]:
+    """Throughput ratios of the evaluate jobs against the stock encoders of the same tokenizer (same run)."""
+    out = []
+    names = sorted({k.split(":", 1)[1] for k in jobs if ":" in k})
+    ok = lambda k: k in jobs and jobs[k]["exit"] == 0  # noqa: E731
+    for name in names:
+        for ev in ("evaluate-compression", "evaluate-default", "evaluate-ray-2"):
+            for stock in ("encode-batch", "encode-fast"):
+                a, b = f"{stock}:{name}", f"{ev}:{name}"
+                if ok(a) and ok(b):
+                    same = jobs[a].get("tokens") == jobs[b].get("tokens")
+                    out.append(f"- {name}: {ev} vs {stock}: throughput {jobs[a]['wall_s'] / jobs[b]['wall_s']:.2f}x "
+                               f"(target >= 0.9x), peak RSS {jobs[b]['peak_rss_mb'] / jobs[a]['peak_rss_mb']:.2f}x; "
+                               f"same token count: {'yes' if same else 'NO'}")
+        r1, r2 = f"evaluate-ray-1:{name}", f"evaluate-ray-2:{name}"
+        if ok(r1) and ok(r2):
+            out.append(f"- {name}: evaluate on Ray, 2 workers vs 1: {jobs[r1]['wall_s'] / jobs[r2]['wall_s']:.2f}x faster "
+                       "(target >= 1.6x; wall time includes starting the local cluster; peak RSS is the driver's only)")
+    return out + ([""] if out else [])
+
+
 def render(results: dict) -> str:
     lines = ["# Scale benchmark", "",
              "Written by `python scripts/bench_scale.py` (see its docstring for what each job runs). Peak RSS is",
              "the child process's `ru_maxrss`; times are single runs on a shared 2-core machine (other jobs",
              "were running), so ratios within one size are the meaningful figures.", ""]
+    if results.get("notes_md"):  # what the runs were, written by hand beside the numbers
+        lines += [results["notes_md"], ""]
     for size_key in sorted(results["runs"], key=lambda k: results["runs"][k]["bytes"]):
         r = results["runs"][size_key]
         jobs = r["jobs"]
         lines += [f"## {size_key} ({r['bytes']:,} bytes, built in {r.get('build_s', '?')} s)", "",
                   f"command: `{r.get('command', '')}`", "",
-                  "| job | wall s | peak RSS MB | note |", "|---|---:|---:|---|"]
+                  "| job | wall s | peak RSS MB | tokens | load avg (1 min, at its end) | note |",
+                  "|---|---:|---:|---:|---:|---|"]
         for name, j in jobs.items():
             note = j.get("note", "") if j["exit"] == 0 else f"FAILED (exit {j['exit']})"
-            lines.append(f"| {name} | {j['wall_s']} | {j['peak_rss_mb']} | {note} |")
+            tokens = f"{j['tokens']:,}" if j.get("tokens") is not None else ""
+            lines.append(f"| {name} | {j['wall_s']} | {j['peak_rss_mb']} | {tokens} | {j.get('load_avg_1min_after', '')} | {note} |")
         lines.append("")
+        lines += eval_ratios(jobs)
         sb, tb = jobs.get("stock-bpe"), jobs.get("tokbench-bpe")
         if sb and tb and sb["exit"] == tb["exit"] == 0:
             lines.append(f"- train bpe vs stock: time {tb['wall_s'] / sb['wall_s']:.2f}x, peak RSS "
@@ -261,6 +379,9 @@ def main() -> None:
     ap.add_argument("--jobs", default="stock-bpe,tokbench-bpe,tokbench-bpe-ray-1,tokbench-bpe-ray-2,tokbench-superbpe,"
                                        "stock-encode,tokbench-evaluate")
     ap.add_argument("--vocab-size", type=int, default=32000)
+    ap.add_argument("--eval-tokenizers", default="cl100k,deepseek-v3",
+                    help="tokenizers of the evaluate jobs ('evaluate' in --jobs expands to all of them)")
+    ap.add_argument("--tag", default="", help="label appended to the size's entry (keeps earlier runs of that size apart)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tokbench-bench-scale")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -270,9 +391,9 @@ def main() -> None:
     for size_text in args.sizes.split(","):
         size = parse_size(size_text)
         corpus = args.work / f"corpus-{size_text}.txt"
-        entry = results["runs"].setdefault(size_text, {"bytes": size, "jobs": {}})
+        entry = results["runs"].setdefault(size_text + (f" {args.tag}" if args.tag else ""), {"bytes": size, "jobs": {}})
         entry["command"] = " ".join(["python scripts/bench_scale.py", "--sizes", size_text, "--jobs", args.jobs,
-                                     "--vocab-size", str(args.vocab_size)])
+                                     "--vocab-size", str(args.vocab_size)] + (["--tag", repr(args.tag)] if args.tag else []))
         if not corpus.exists() or corpus.stat().st_size != size and corpus.stat().st_size < size * 0.99:
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-c", BUILD, str(corpus), str(size)], check=True, env=env, cwd=ROOT)
@@ -286,7 +407,7 @@ def main() -> None:
                            check=True, env=env, cwd=ROOT)
         for name in args.jobs.split(","):
             print(f"[{time.strftime('%H:%M:%S')}] {size_text} {name} ...", flush=True)
-            res = run(cmds[name], env, work / f"{name}.log")
+            res = run(cmds[name], env, work / f"{name.replace(':', '-')}.log")
             entry["jobs"][name] = res
             print(f"    {res['wall_s']} s, {res['peak_rss_mb']} MB peak, exit {res['exit']}", flush=True)
             if name == "superbpe-bound" and (work / "superbpe-bound.json").exists():

@@ -159,3 +159,15 @@ def test_streamed_memory_holds_no_ids(toks):
     st = count_stream(tok, open_stream("code:python@test"), use_cache=False, needs=Needs(words=True, chars=True))
     assert st.lines is None and st.counts.shape == (tok.vocab_size,)
     assert st.n_tokens == int(st.counts.sum()) > st.n_docs
+
+
+def test_content_hash_of_many_records_equals_one_by_one():
+    from tokbench.corpora.stream import ContentHash
+
+    records = [("1", "añb"), ("x\ud800y", "日本\ud83d"), ("", ""), ("k", "\0\1 end")]
+    one, many = ContentHash(), ContentHash()
+    for r in records:
+        one.update(*r)
+    many.update_many(records[:2])
+    many.update_many(records[2:])
+    assert one.hexdigest() == many.hexdigest()

@@ -142,7 +142,7 @@ def token_masks(tok) -> tuple[np.ndarray, np.ndarray]:
     return unk, unk | byte_only
 
 
-def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None) -> tuple[dict, dict]:
+def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None, n_bytes: int | None = None) -> tuple[dict, dict]:
     """Statistics of one shard of ``(id, text)`` records: (arrays, integer totals).
 
     Arrays: ``counts`` (V,) int64, and with ``needs.lines`` the (D,) columns of :data:`LINES`.
@@ -155,7 +155,7 @@ def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None) -
     counts = np.zeros(V, np.int64)
     totals = dict.fromkeys(TOTALS, 0)
     totals["n_docs"] = len(texts)
-    totals["n_bytes"] = sum(utf8_len(t) for t in texts)
+    totals["n_bytes"] = sum(utf8_len(t) for t in texts) if n_bytes is None else n_bytes
     totals["n_chars"] = sum(len(t) for t in texts)
     per_doc_tokens, per_doc_unk = [], []
     for i in range(0, len(texts), BATCH):
@@ -199,17 +199,58 @@ def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None) -
 
 
 def shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int = SHARD_BYTES):
-    """Consecutive records of one pass, in lists of about ``shard_bytes`` of text."""
+    """Consecutive records of one pass, in lists of about ``shard_bytes`` of text: (records, their bytes)."""
     shard: list[tuple[str, str]] = []
     size = 0
     for rid, text in stream.records(max_bytes):
         shard.append((rid, text))
         size += utf8_len(text)
         if size >= shard_bytes:
-            yield shard
+            yield shard, size
             shard, size = [], 0
     if shard:
-        yield shard
+        yield shard, size
+
+
+def _prefetched(items, depth: int = 1):
+    """``items`` produced by a thread ``depth`` ahead of the consumer: reading and hashing the next shard
+    overlap with encoding this one (the batch encoders release the GIL). At most ``depth + 1`` shards are
+    in memory."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", done))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(("error", exc))
+
+    t = threading.Thread(target=produce, daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join()
 
 
 def _check(V: int, n_docs: int, needs: Needs):
@@ -242,12 +283,13 @@ def _supersets(needs: Needs) -> list[Needs]:
 
 
 def cached_shard_stats(tok, shard: list[tuple[str, str]], needs: Needs, *, fingerprint: str, use_cache: bool,
-                       masks=None) -> tuple[dict, dict, bool]:
-    """:func:`shard_stats` from the verified cache when this shard was seen (arrays, totals, hit)."""
-    h = ContentHash()
-    for rid, text in shard:
-        h.update(rid, text)
-    digest = h.hexdigest()
+                       masks=None, digest: str | None = None, n_bytes: int | None = None) -> tuple[dict, dict, bool]:
+    """:func:`shard_stats` from the verified cache when this shard was seen (arrays, totals, hit).
+    ``digest``: the shard's content hash when the caller has it."""
+    if use_cache and digest is None:
+        h = ContentHash()
+        h.update_many(shard)
+        digest = h.hexdigest()
     key = f"stats v{STATS_VERSION} {needs.tag()} {fingerprint} {digest}"
     if use_cache:
         for have in _supersets(needs):
@@ -258,7 +300,7 @@ def cached_shard_stats(tok, shard: list[tuple[str, str]], needs: Needs, *, finge
                 keep = ("counts", *LINES) if needs.lines else ("counts",)
                 return ({k: (arrays[k].astype(np.int64) if k in ("counts", "tokens", "unk") else arrays[k]) for k in keep},
                         meta, True)
-    arrays, totals = shard_stats(tok, shard, needs, masks)
+    arrays, totals = shard_stats(tok, shard, needs, masks, n_bytes)
     if use_cache:
         best_effort("encoding statistics", STATS.put, key, arrays, totals)
     return arrays, totals, False
@@ -280,15 +322,24 @@ def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use
     fingerprint = tok.fingerprint() if use_cache else ""
     masks = token_masks(tok)
     k, n, offset = part
-    for i, shard in enumerate(shards(stream, max_bytes, shard_bytes)):
+
+    def read():
+        for i, (shard, size) in enumerate(shards(stream, max_bytes, shard_bytes)):
+            mine = (i + offset) % n == k
+            digest = None
+            if whole is not None or (mine and use_cache):
+                # one encoding of the records serves the stream's hash and the shard's cache key
+                blob = (whole or ContentHash()).update_many(shard)
+                digest = hashlib.sha256(blob).hexdigest() if mine and use_cache else None
+                del blob
+            yield i, (shard if mine else None), size, digest
+
+    for i, shard, size, digest in _prefetched(read()):
         st.n_shards += 1
-        if whole is not None:
-            for rid, text in shard:
-                whole.update(rid, text)
-        if (i + offset) % n != k:
+        if shard is None:
             continue
         arrays, totals, hit = cached_shard_stats(tok, shard, needs, fingerprint=fingerprint, use_cache=use_cache,
-                                                 masks=masks)
+                                                 masks=masks, digest=digest, n_bytes=size)
         st.cache["hits" if hit else "misses"] += 1
         st.add(arrays, totals, i)
         if advance is not None:
@@ -381,8 +432,8 @@ def count_streams_on_ray(tok, jobs: list[StatsJob], *, use_cache: bool = True, a
         try:
             for j, job in enumerate(jobs):
                 h = ContentHash()
-                for rid, text in job.stream.records(job.cap):
-                    h.update(rid, text)
+                for batch in job.stream.batches(job.cap):
+                    h.update_many(batch)
                 hashes[j] = h.hexdigest()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the driver's thread
             errors.append(exc)
