@@ -15,6 +15,12 @@ taken:
   tokbench-evaluate ``tokbench evaluate`` of the stock-bpe tokenizer on the file, compression only, no cache
   tokbench-bpe-ray-1/-2  ``tokbench train bpe ... --engine ray --workers N``: a local Ray cluster of N CPUs
                    started by the command counts pre-tokens, the driver trains BPE from the counts
+  tokbench-infer-mixture(-ray-2)  ``tokbench infer-mixture`` of tokbench-bpe's tokenizer with the whole
+                   corpus as one category (streamed) beside two bundled ones, 3,000 merges, 2 bootstrap
+                   replicates (locally, or counting on a 2-CPU local Ray cluster): peak RSS against size
+  superbpe-bound   SuperBPE unbounded and with stage 2 bounded at 1/4 and 1/10 of its distinct pre-tokens,
+                   and plain BPE, on a corpus without every 10th bundled segment; bytes per token on those
+                   held-out segments (the compression cost of the bound)
 
 Evaluate against the tokenizer's own batch encoding, for each tokenizer of ``--eval-tokenizers`` (reference
 names, e.g. cl100k (tiktoken) and deepseek-v3 (a `tokenizers` tokenizer.json)); NAME is the tokenizer:
@@ -193,6 +199,18 @@ print("TOKENS", n_bytes, n_tokens)
 """
 
 
+def json_in(text: str) -> dict:
+    """The JSON object a job printed (its log also holds the progress lines, which go to stderr)."""
+    dec = json.JSONDecoder()
+    for i in [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]:
+        if text.startswith("{", i):
+            try:
+                return dec.raw_decode(text, i)[0]
+            except ValueError:
+                continue
+    raise ValueError("no JSON object in the log")
+
+
 def parse_size(text: str) -> int:
     units = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
     t = text.strip().upper()
@@ -270,6 +288,12 @@ def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[
         "stock-encode": [py, "-c", STOCK_ENCODE, str(corpus), str(work / "stock-bpe.json")],
         "tokbench-evaluate": [*tb, "evaluate", str(work / "stock-bpe.json"), "-c", str(corpus), "--metrics", "compression",
                               "--no-cache", "-o", str(work / "evaluate"), "--force", "--json"],
+        # The corpus is one category beside two bundled ones; the tokenizer is tokbench-bpe's (run that job first).
+        **{f"tokbench-infer-mixture{sfx}": [*tb, "infer-mixture", str(work / "tokbench-bpe" / "tokenizer.json"),
+                                            "-c", f"big={corpus}", "-c", "de=libreoffice:de@train", "-c", "py=code:python@train",
+                                            "--merges", "3000", "--time-limit", "120", "--bootstrap", "2",
+                                            "--no-report", "--json", *extra]
+           for sfx, extra in (("", []), ("-ray-2", ["--engine", "ray", "--workers", "2"]))},
         "superbpe-bound": [py, "-c", SUPERBPE_BOUND, str(work / "corpus-train.txt"), str(work / "heldout.txt"), str(vocab),
                            str(work / "superbpe-bound.json")],
         **{f"tokbench-bpe-ray-{n}": [*tb, "train", "bpe", "-c", str(corpus), "--train-bytes", "all", "-v", str(vocab),
@@ -364,6 +388,12 @@ def render(results: dict) -> str:
                 lines.append(f"- superbpe (unbounded) vs bpe in this job: time "
                              f"{sbb['superbpe-unbounded']['train_s'] / sbb['bpe']['train_s']:.2f}x (target <= 2x)")
             lines.append("")
+        im, im2 = jobs.get("tokbench-infer-mixture"), jobs.get("tokbench-infer-mixture-ray-2")
+        if im and im["exit"] == 0:
+            lines.append(f"- infer-mixture with the {size_key} corpus as one category: {im['wall_s']} s, "
+                         f"{im['peak_rss_mb']} MB peak" + (f"; Ray 2 workers {im2['wall_s']} s (driver "
+                         f"{im2['peak_rss_mb']} MB), same shares as local: {r.get('same_shares_ray', '?')}"
+                         if im2 and im2["exit"] == 0 else ""))
         if "same_merges_ray" in r:
             lines.append(f"- merges of the Ray runs equal the local run's: {r['same_merges_ray']}")
         if "same_merges" in r:
@@ -413,6 +443,13 @@ def main() -> None:
             if name == "superbpe-bound" and (work / "superbpe-bound.json").exists():
                 entry["superbpe_bound"] = json.loads((work / "superbpe-bound.json").read_text())
             save(results)
+        logs = [work / f"tokbench-infer-mixture{sfx}.log" for sfx in ("", "-ray-2")]
+        if all(p.exists() for p in logs) and all(entry["jobs"].get(p.stem, {}).get("exit") == 0 for p in logs):
+            try:
+                shares = [{c["category"]: c["proportion"] for c in json_in(p.read_text())["categories"]} for p in logs]
+                entry["same_shares_ray"] = "yes" if shares[0] == shares[1] else f"no ({shares})"
+            except (ValueError, KeyError):
+                entry["same_shares_ray"] = "could not read the JSON outputs"
         stock, ours = work / "stock-bpe.json", work / "tokbench-bpe" / "tokenizer.json"
         if stock.exists() and ours.exists():
             a = json.loads(stock.read_text())["model"]["merges"]

@@ -144,3 +144,18 @@ def test_bootstrap_intervals_come_from_the_streamed_replicates(tok):
     np.testing.assert_array_equal(res.intervals, again.intervals)
     assert res.bootstrap["replicates"] == 3
     assert np.all(res.intervals[:, 0] <= res.proportions + 1e-12)
+
+
+def test_categories_counted_apart_renumber_into_the_shared_index(tok):
+    # What the Ray engine does with the pair counting: each category over its own index, renumbered.
+    from tokbench.mixture.paircount import count_pairs_alone, shared_index
+
+    table = SymbolTable.from_merges(tok.model_merges())
+    words = [count_category(tok, open_stream(spec), table, max_bytes=20_000).words for _, spec in SPECS]
+    together, index = count_all(words, table.merges, len(table))
+    apart, index2 = shared_index([count_pairs_alone(w, table.merges, len(table)) for w in words])
+    np.testing.assert_array_equal(index.pairs(), index2.pairs())
+    assert dict(index.ids) == dict(index2.ids)
+    for a, b in zip(together, apart):
+        for name in ("init_pairs", "init_counts", "merge_counts", "ev_offsets", "ev_pairs", "ev_deltas", "token_counts"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))

@@ -22,7 +22,7 @@ from tokbench.mixture.bootstrap import MERGE_DRAWS, OVER, interval, run_bootstra
 from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
 from tokbench.mixture.counting import count_categories
 from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
-from tokbench.mixture.paircount import count_all
+from tokbench.mixture.paircount import count_all, count_all_on_ray
 from tokbench.mixture.words import SymbolTable, boundary_safe_split, merge_list
 from tokbench.progress import Progress, no_progress
 
@@ -274,8 +274,13 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     timings["pretokenize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with progress("counting pairs", len(categories)) as advance:
-        trajectories, index = count_all(words, table.merges, len(table), advance=advance)
+    if config.engine == "ray":
+        with progress("counting pairs (one category per Ray task)", None):
+            trajectories, index = count_all_on_ray(words, table.merges, len(table), address=config.ray_address,
+                                                   workers=config.workers)
+    else:
+        with progress("counting pairs", len(categories)) as advance:
+            trajectories, index = count_all(words, table.merges, len(table), advance=advance)
     timings["count_pairs"] = time.perf_counter() - t0
     for c, tr in zip(categories, trajectories):
         if tr.total_pairs == 0:

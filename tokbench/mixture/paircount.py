@@ -323,3 +323,65 @@ def count_all(words: Sequence[Words], merges: np.ndarray, n_symbols: int,
         if advance is not None:
             advance(1)
     return out, index
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Categories counted apart (in parallel), then put on one shared index
+# ---------------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _assign(ids, next_id, left, right):
+    out = np.empty(left.shape[0], dtype=np.int64)
+    for j in range(left.shape[0]):
+        out[j] = _pair_id(ids, next_id, left[j], right[j])
+    return out
+
+
+def count_pairs_alone(words: Words, merges: np.ndarray, n_symbols: int) -> tuple[Trajectory, np.ndarray]:
+    """The trajectory of one category over an index of its own, and that index's pairs ((P, 2), by id).
+
+    The kernel numbers pairs in the order it first meets them and nothing else depends on the numbers, so
+    :func:`shared_index` can renumber categories counted apart (on several workers) into exactly the
+    trajectories and index :func:`count_all` gives when it counts them one after another.
+    """
+    index = PairIndex()
+    tr = count_pairs(words, merges, index, n_symbols)
+    return tr, index.pairs()
+
+
+def shared_index(parts: Sequence[tuple[Trajectory, np.ndarray]]) -> tuple[list[Trajectory], PairIndex]:
+    """Put trajectories counted apart (:func:`count_pairs_alone`, in category order) on one index: category
+    i's pairs not seen in categories 0..i-1 get the next ids in the order category i met them, as in
+    :func:`count_all`."""
+    index = PairIndex()
+    out = []
+    for tr, pairs in parts:
+        remap = _assign(index.ids, index._next, np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]))
+        out.append(Trajectory(remap[tr.init_pairs], tr.init_counts, tr.merge_counts, tr.ev_offsets,
+                              remap[tr.ev_pairs], tr.ev_deltas, tr.token_counts, tr.total_pairs, tr.n_bytes))
+    return out, index
+
+
+class PairsShard:
+    """A Ray job (:func:`tokbench.engines.ray_counts.map_shards`): shard k of n counts the trajectories of
+    categories k, k + n, ... each over its own index."""
+
+    def __init__(self, words: Sequence[Words], merges: np.ndarray, n_symbols: int):
+        self.words, self.merges, self.n_symbols = list(words), merges, n_symbols
+
+    def __call__(self, k: int, n: int) -> list[tuple[int, Trajectory, np.ndarray]]:
+        return [(i, *count_pairs_alone(self.words[i], self.merges, self.n_symbols)) for i in range(k, len(self.words), n)]
+
+
+def count_all_on_ray(words: Sequence[Words], merges: np.ndarray, n_symbols: int, *, address: str | None = None,
+                     workers: int | None = None) -> tuple[list[Trajectory], PairIndex]:
+    """:func:`count_all` with the categories counted in parallel on Ray actors (the same arrays, bit for bit)."""
+    from tokbench.engines.ray_counts import map_shards
+
+    n = min(workers or len(words), len(words)) if workers else None
+    done = {}
+    for shard in map_shards(PairsShard(words, merges, n_symbols), address=address, workers=n):
+        for i, tr, pairs in shard:
+            done[i] = (tr, pairs)
+    return shared_index([done[i] for i in range(len(words))])
