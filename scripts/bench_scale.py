@@ -17,7 +17,7 @@ taken:
                    started by the command counts pre-tokens, the driver trains BPE from the counts
   tokbench-infer-mixture(-ray-2)  ``tokbench infer-mixture`` of tokbench-bpe's tokenizer with the whole
                    corpus as one category (streamed) beside two bundled ones, 3,000 merges, 2 bootstrap
-                   replicates (locally, or counting on a 2-CPU local Ray cluster): peak RSS against size
+                   replicates over documents and merges (locally, or counting on a 2-CPU local Ray cluster): peak RSS against size
   superbpe-bound   SuperBPE unbounded and with stage 2 bounded at 1/4 and 1/10 of its distinct pre-tokens,
                    and plain BPE, on a corpus without every 10th bundled segment; bytes per token on those
                    held-out segments (the compression cost of the bound)
@@ -291,7 +291,7 @@ def jobs_for(size: int, corpus: Path, work: Path, vocab: int) -> dict[str, list[
         # The corpus is one category beside two bundled ones; the tokenizer is tokbench-bpe's (run that job first).
         **{f"tokbench-infer-mixture{sfx}": [*tb, "infer-mixture", str(work / "tokbench-bpe" / "tokenizer.json"),
                                             "-c", f"big={corpus}", "-c", "de=libreoffice:de@train", "-c", "py=code:python@train",
-                                            "--merges", "3000", "--time-limit", "120", "--bootstrap", "2",
+                                            "--merges", "3000", "--time-limit", "120", "--bootstrap", "2", "--bootstrap-over", "both",
                                             "--no-report", "--json", *extra]
            for sfx, extra in (("", []), ("-ray-2", ["--engine", "ray", "--workers", "2"]))},
         "superbpe-bound": [py, "-c", SUPERBPE_BOUND, str(work / "corpus-train.txt"), str(work / "heldout.txt"), str(vocab),

@@ -138,7 +138,8 @@ def test_counts_of_shards_merge_into_the_one_pass_counts(tok):
 
 
 def test_bootstrap_intervals_come_from_the_streamed_replicates(tok):
-    config = MixtureConfig(merges=150, bootstrap=3, seed=1, time_limit=None, bootstrap_time_limit=None)
+    config = MixtureConfig(merges=150, bootstrap=3, seed=1, time_limit=None, bootstrap_time_limit=None,
+                           bootstrap_over="documents")
     res = infer_mixture(tok, load_categories(SPECS, sample_bytes=20_000), config)
     again = infer_mixture(tok, [Category(n, load_source(s, max_bytes=20_000).texts) for n, s in SPECS], config)
     np.testing.assert_array_equal(res.intervals, again.intervals)

@@ -71,7 +71,7 @@ def test_infer_mixture_counts_on_ray_equal_local(cluster, tmp_path):
             np.testing.assert_array_equal(a.rep_counts, b.rep_counts)
             np.testing.assert_array_equal(a.rep_bytes, b.rep_bytes)
             assert a.provenance == b.provenance and a.n_docs == b.n_docs
-    config = dict(merges=150, bootstrap=2, seed=3, time_limit=None, bootstrap_time_limit=None)
+    config = dict(merges=150, bootstrap=2, seed=3, time_limit=None, bootstrap_time_limit=None, bootstrap_over="documents")
     here = infer_mixture(tok, load_categories(specs, sample_bytes=60_000), MixtureConfig(**config))
     there = infer_mixture(tok, load_categories(specs, sample_bytes=60_000), MixtureConfig(engine="ray", workers=2, **config))
     np.testing.assert_array_equal(here.proportions, there.proportions)
