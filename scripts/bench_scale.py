@@ -431,11 +431,15 @@ def main() -> None:
         entry["bytes"] = corpus.stat().st_size
         work = args.work / size_text
         work.mkdir(exist_ok=True)
-        cmds = jobs_for(size, corpus, work, args.vocab_size)
+        toks = [t for t in args.eval_tokenizers.split(",") if t]
+        cmds = {**jobs_for(size, corpus, work, args.vocab_size), **eval_jobs(corpus, work, toks)}
+        names = [n for j in args.jobs.split(",") for n in (list(eval_jobs(corpus, work, toks)) if j == "evaluate" else [j])]
+        if any(":" in n for n in names):
+            entry["command"] += f" --eval-tokenizers {args.eval_tokenizers}"
         if "superbpe-bound" in args.jobs.split(",") and not (work / "heldout.txt").exists():
             subprocess.run([sys.executable, "-c", BUILD, str(work / "corpus-train.txt"), str(size), str(work / "heldout.txt")],
                            check=True, env=env, cwd=ROOT)
-        for name in args.jobs.split(","):
+        for name in names:
             print(f"[{time.strftime('%H:%M:%S')}] {size_text} {name} ...", flush=True)
             res = run(cmds[name], env, work / f"{name.replace(':', '-')}.log")
             entry["jobs"][name] = res
