@@ -674,9 +674,12 @@ def _stats_for(run: _TokenizerRun, jobs: list, progress: Progress) -> list:
                                          workers=config.workers, shard_bytes=config.shard_bytes, advance=adv)
         else:
             stats = []
+            masks = (run.unk_mask, run.unk_mask | run.byte_only)  # the coverage family's, computed once
+            fingerprint = run.tok.fingerprint() if config.use_cache else ""
             for job in jobs:
                 stats.append(count_stream(run.tok, job.stream, max_bytes=job.cap, use_cache=config.use_cache,
-                                          needs=job.needs, shard_bytes=config.shard_bytes))
+                                          needs=job.needs, shard_bytes=config.shard_bytes, masks=masks,
+                                          fingerprint=fingerprint))
                 adv(1)
     run.timing["encode_s"] += time.perf_counter() - t
     for st, job in zip(stats, jobs):

@@ -149,8 +149,8 @@ def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None, n
     """
     from tokbench.metrics import kernels
 
-    V = tok.vocab_size
     unk_mask, flagged_mask = masks if masks is not None else token_masks(tok)
+    V = len(unk_mask)  # (a tokenizer's vocab_size can cost a scan of its vocabulary per call)
     texts = [t for _, t in records]
     counts = np.zeros(V, np.int64)
     totals = dict.fromkeys(TOTALS, 0)
@@ -212,13 +212,21 @@ def shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int = SHARD
         yield shard, size
 
 
-def _prefetched(items, depth: int = 1):
+def _prefetched(items, depth: int = 1, more=lambda first: True):
     """``items`` produced by a thread ``depth`` ahead of the consumer: reading and hashing the next shard
     overlap with encoding this one (the batch encoders release the GIL). At most ``depth + 1`` shards are
     in memory."""
     import queue
     import threading
 
+    items = iter(items)
+    first = next(items, None)
+    if first is None:
+        return
+    yield first
+    if not more(first):  # a one-shard stream (most languages of a corpus) needs no thread
+        yield from items
+        return
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -294,7 +302,7 @@ def cached_shard_stats(tok, shard: list[tuple[str, str]], needs: Needs, *, finge
     if use_cache:
         for have in _supersets(needs):
             got = STATS.get(f"stats v{STATS_VERSION} {have.tag()} {fingerprint} {digest}",
-                            _check(tok.vocab_size, len(shard), have))
+                            _check(len(masks[0]) if masks is not None else tok.vocab_size, len(shard), have))
             if got is not None:
                 arrays, meta = got
                 keep = ("counts", *LINES) if needs.lines else ("counts",)
@@ -308,19 +316,21 @@ def cached_shard_stats(tok, shard: list[tuple[str, str]], needs: Needs, *, finge
 
 def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use_cache: bool = True,
                  needs: Needs = Needs(), shard_bytes: int = SHARD_BYTES, advance=None,
-                 part: tuple[int, int, int] = (0, 1, 0), content_hash: bool = True, finish: bool = True) -> StreamStats:
+                 part: tuple[int, int, int] = (0, 1, 0), content_hash: bool = True, finish: bool = True,
+                 masks=None, fingerprint: str | None = None) -> StreamStats:
     """Statistics of ``stream`` encoded by ``tok`` (see the module docstring).
 
     ``part = (k, n, offset)`` encodes only the shards whose number plus ``offset`` is ``k`` modulo ``n`` (one
     Ray worker's share; ``n_shards`` tells how many the stream had);
     ``content_hash`` computes the whole stream's sha256 on the way (for the provenance); ``finish=False``
-    leaves the per-shard segment columns apart (:meth:`StreamStats.close` joins them).
+    leaves the per-shard segment columns apart (:meth:`StreamStats.close` joins them). ``masks``
+    (:func:`token_masks`) and ``fingerprint``: the tokenizer's, when the caller has them already.
     """
-    V = tok.vocab_size
+    masks = masks if masks is not None else token_masks(tok)
+    V = len(masks[0])
     whole = ContentHash() if content_hash else None
     st = StreamStats(np.zeros(V, np.int64))
-    fingerprint = tok.fingerprint() if use_cache else ""
-    masks = token_masks(tok)
+    fingerprint = (fingerprint if fingerprint is not None else tok.fingerprint()) if use_cache else ""
     k, n, offset = part
 
     def read():
@@ -334,7 +344,7 @@ def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use
                 del blob
             yield i, (shard if mine else None), size, digest
 
-    for i, shard, size, digest in _prefetched(read()):
+    for i, shard, size, digest in _prefetched(read(), more=lambda first: first[2] >= shard_bytes):
         st.n_shards += 1
         if shard is None:
             continue
@@ -405,10 +415,13 @@ class _RayStats:
             os.environ["RAYON_NUM_THREADS"] = "1"
             self._real = self.tok.real() if hasattr(self.tok, "real") else self.tok  # a cached view: load once
         out, offset = [], 0
+        masks = token_masks(self._real)
+        fingerprint = self._real.fingerprint() if self.use_cache else ""
         for job in self.jobs:
             # left open: the driver puts the segment columns of all parts in stream order
             st = count_stream(self._real, job.stream, max_bytes=job.cap, use_cache=self.use_cache, needs=job.needs,
-                              shard_bytes=self.shard_bytes, part=(k, n, offset), content_hash=False, finish=False)
+                              shard_bytes=self.shard_bytes, part=(k, n, offset), content_hash=False, finish=False,
+                              masks=masks, fingerprint=fingerprint)
             offset += st.n_shards
             out.append(st)
         return out
@@ -440,7 +453,8 @@ def count_streams_on_ray(tok, jobs: list[StatsJob], *, use_cache: bool = True, a
 
     hasher = threading.Thread(target=hash_all, daemon=True)
     hasher.start()
-    out = [StreamStats(np.zeros(tok.vocab_size, np.int64)) for _ in jobs]
+    V = tok.vocab_size
+    out = [StreamStats(np.zeros(V, np.int64)) for _ in jobs]
     for parts in map_shards(_RayStats(tok, jobs, use_cache, shard_bytes), address=address, workers=workers):
         for st, part in zip(out, parts):
             st.merge(part)
