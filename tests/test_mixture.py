@@ -432,4 +432,11 @@ def test_interval_constructions_and_coverage_statistic():
     # percentile interval is a little shorter: trial 3's [0.75, 0.9] becomes [0.7575, 0.8925], losing 0.75)
     assert sim.coverage_counts("percentile")["hits"] == 3
     rows = sim.calibration_rows()
-    assert {r["interval"] for r in rows} == {"percentile (reported)", "normal"} and rows[0]["inside"] == "3/6"
+    # SimulationConfig's defaults: normal intervals x 2.0 reported; both constructions at scales 1 and 2
+    assert {(r["interval"], r["scale"]) for r in rows} == {("percentile", 1.0), ("percentile", 2.0), ("normal", 1.0),
+                                                           ("normal (reported)", 2.0)}
+    assert rows[0]["inside"] == "3/6"
+    # scaled: normal half-width 2 x 1.645 x sd; by hand for trial 2's first share: point 0.28, sd 0.0283 -> 0.0931
+    iv = interval(np.array([0.28]), np.array([[0.26], [0.3]]), 0.9, "normal", 2.0)
+    assert iv[0, 1] - 0.28 == pytest.approx(2 * 1.6449 * np.std([0.26, 0.3], ddof=1))
+    assert interval(np.array([0.3]), np.array([[0.1], [0.5]]), 0.9, "percentile", 2.0)[0].tolist() == pytest.approx([0.0, 0.66])

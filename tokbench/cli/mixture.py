@@ -37,7 +37,8 @@ def run_cmd(
     bootstrap_over: str = typer.Option(_D.bootstrap_over, "--bootstrap-over", help="What a replicate redraws: merges (windows of consecutive merge steps; one warm LP re-solve each, no recounting), documents (each category's documents; recounts every category's pairs, then re-solves) or both."),
     bootstrap_block: int = typer.Option(_D.bootstrap_block, "--bootstrap-block", help="Merge steps per window of the merge-window draw."),
     merge_draw: str = typer.Option(_D.merge_draw, "--merge-draw", help="half (each replicate keeps a random half of the windows: half the LP, no rescaling) or replace (as many windows as there are, with replacement)."),
-    interval: str = typer.Option(_D.interval_method, "--interval", help="percentile (5th-95th percentile of the replicates) or normal (share +- 1.645 sd)."),
+    interval: str = typer.Option(_D.interval_method, "--interval", help="normal (share +- scale x 1.645 sd of the replicates) or percentile (their 5th-95th percentiles, stretched by the scale)."),
+    interval_scale: float = typer.Option(_D.interval_scale, "--interval-scale", help="Multiply the replicates' spread by this (default measured in simulate: the replicates see about half the actual error; see reports/mixture/README.md)."),
     seed: int = typer.Option(_D.seed, "--seed", help="Seed of the bootstrap draws (same seed, same intervals)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a report folder (markdown, CSV/JSON, PNG, manifest); default reports/mixture-<tokenizer>."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace --out if it exists."),
@@ -80,7 +81,7 @@ def run_cmd(
     config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(max_bytes or sample_bytes), split=split,
                            time_limit=time_limit, bootstrap=bootstrap, seed=seed, engine=engine,
                            ray_address=ray_address, workers=workers, bootstrap_over=bootstrap_over,
-                           bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval)
+                           bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval, interval_scale=interval_scale)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name.replace('/', '--')}")  # hub ids hold a '/'
@@ -130,6 +131,7 @@ def simulate_cmd(
     bootstrap_block: int = typer.Option(_S.bootstrap_block, "--bootstrap-block", help="Merge steps per window of the merge-window draw."),
     merge_draw: str = typer.Option(_S.merge_draw, "--merge-draw", help="half (each replicate keeps a random half of the windows: half the LP, no rescaling) or replace (as many windows as there are, with replacement)."),
     interval: str = typer.Option(_S.interval_method, "--interval", help="percentile or normal; the report gives the coverage of both, from the same replicates."),
+    interval_scale: float = typer.Option(_S.interval_scale, "--interval-scale", help="Multiply the replicates' spread by this (default measured in simulate: the replicates see about half the actual error; see reports/mixture/README.md)."),
     distractors: int = typer.Option(_S.distractors, "--distractors", help="Extra categories per trial absent from the training mixture (truth 0); the report gives their mean inferred share."),
     max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="Read at most SIZE of text from each source (here each category's inference sample), e.g. 100KB (default: the rest of its pool, 0.6-1.7 MB), to measure error against sample size."),
     train_corpus: Optional[str] = typer.Option(None, "--train-corpus", help="Domain shift: train on this bundled corpus (e.g. gnome-help) and infer from --corpus (e.g. libreoffice)."),
@@ -171,7 +173,7 @@ def simulate_cmd(
     config = SimulationConfig(n=n, trials=trials, seed=seed, merges=merges, corpus=corpus, time_limit=time_limit,
                               train_bytes=parse_size(train_bytes) or _S.train_bytes, bootstrap=bootstrap,
                               bootstrap_time_limit=bootstrap_time_limit, bootstrap_over=bootstrap_over,
-                              bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval,
+                              bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval, interval_scale=interval_scale,
                               distractors=distractors, train_corpus=train_corpus, sample_bytes=parse_size(max_bytes))
     if out is not None:
         check_output_dir(out, force)

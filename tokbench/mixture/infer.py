@@ -224,6 +224,8 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
         raise ConfigError(f"--merge-draw must be one of {', '.join(MERGE_DRAWS)} (got '{config.merge_draw}')")
     if config.interval_method not in ("percentile", "normal"):
         raise ConfigError(f"--interval must be 'percentile' or 'normal' (got '{config.interval_method}')")
+    if not config.interval_scale > 0:
+        raise ConfigError(f"--interval-scale must be positive (got {config.interval_scale})")
     if config.bootstrap_block < 1:
         raise ConfigError(f"--bootstrap-block must be at least 1 merge (got {config.bootstrap_block})")
     timings: dict[str, float] = {}
@@ -311,8 +313,8 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
                 over=config.bootstrap_over, block=config.bootstrap_block, merge_draw=config.merge_draw, n_bytes=n_bytes, total_pairs=totals,
                 advance=advance)
         timings["bootstrap"] = time.perf_counter() - t0
-        intervals = interval(props, reps, config.interval_level, config.interval_method)
-        boot.update(level=config.interval_level, method=config.interval_method,
+        intervals = interval(props, reps, config.interval_level, config.interval_method, config.interval_scale)
+        boot.update(level=config.interval_level, method=config.interval_method, scale=config.interval_scale,
                     std=reps.std(axis=0, ddof=1).tolist() if len(reps) > 1 else [0.0] * len(props),
                     # Every replicate's shares (rows: replicates, columns: categories in input order), so any
                     # other interval can be computed from the result without re-running it.

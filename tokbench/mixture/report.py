@@ -30,8 +30,9 @@ def interval_sentence(res: MixtureResult) -> str:
                          else "drawn with replacement)"),
             "documents": "each category's documents (drawn with replacement, pairs recounted)",
             "both": f"each category's documents and merge windows of {b.get('block')} merges"}[b.get("over", "documents")]
-    how = ("the 5th to 95th percentile of the replicates" if b.get("method") == "percentile"
-           else "the share +- 1.645 standard deviations of the replicates")
+    sc = b.get("scale", 1.0)
+    how = (f"the replicates' 5th to 95th percentiles, their distances from the share x {sc:g}" if b.get("method") == "percentile"
+           else f"the share +- {sc:g} x 1.645 standard deviations of the replicates")
     return (f"Intervals: {100 * b['level']:.0f}% bootstrap intervals over {what}: {b['replicates']} replicates "
             f"(seed {b['seed']}, {b['converged_uncertified']} with a converged LP, {b.get('seconds', 0):.0f} s), {how}. "
             "In simulate (tokenizers trained on known mixtures) such intervals were measured against the truth: see "

@@ -92,16 +92,16 @@ class Trial:
     replicates: np.ndarray | None = None  # (R, n) the bootstrap replicates' shares behind `intervals`
     distractors: int = 0  # the last `distractors` languages were absent from training (truth 0)
 
-    def covered(self, method: str | None = None, level: float = 0.9) -> np.ndarray | None:
+    def covered(self, method: str | None = None, level: float = 0.9, scale: float = 1.0) -> np.ndarray | None:
         """(n,) bool: the true share lies inside its interval (``method``: recompute the interval from the
-        replicates by that construction instead of using the one the run reported)."""
+        replicates by that construction and ``scale`` instead of using the one the run reported)."""
         if self.intervals is None:
             return None
         iv = self.intervals
         if method is not None:
             from tokbench.mixture.bootstrap import interval
 
-            iv = interval(self.inferred, self.replicates, level, method)
+            iv = interval(self.inferred, self.replicates, level, method, scale)
         return covered(self.truth, iv)
 
     def scores(self) -> dict[str, float]:
@@ -152,13 +152,13 @@ class Simulation:
         c = self.coverage_counts(method)
         return c["rate"] if c else None
 
-    def coverage_counts(self, method: str | None = None, *, converged_only: bool = False) -> dict | None:
+    def coverage_counts(self, method: str | None = None, *, converged_only: bool = False, scale: float = 1.0) -> dict | None:
         """Calibration of the intervals over (trial, category) pairs: hits, pairs, their rate and the 95%
         Wilson interval of that rate (``method``: intervals recomputed from the replicates by that
         construction; ``converged_only``: only trials whose LP was proven optimal)."""
         from tokbench.mixture.bootstrap import binomial_interval
 
-        c = [t.covered(method) for t in self.trials if t.intervals is not None
+        c = [t.covered(method, scale=scale) for t in self.trials if t.intervals is not None
              and (t.replicates is not None or method is None) and (t.solver.get("converged") or not converged_only)]
         if not c:
             return None
@@ -173,13 +173,15 @@ class Simulation:
 
         rows = []
         for method in INTERVALS:
-            for conv in (False, True):
-                c = self.coverage_counts(method, converged_only=conv)
-                if c:
-                    rows.append({"interval": method + (" (reported)" if method == self.config.interval_method else ""),
-                                 "trials": "LP converged" if conv else "all", "inside": f"{c['hits']}/{c['pairs']}",
-                                 "coverage_%": 100 * c["rate"],
-                                 "95%_range_of_coverage": f"{100 * c['rate_95_low']:.0f}-{100 * c['rate_95_high']:.0f}"})
+            for scale in sorted({1.0, self.config.interval_scale}):
+                for conv in (False, True):
+                    c = self.coverage_counts(method, converged_only=conv, scale=scale)
+                    if c:
+                        reported = method == self.config.interval_method and scale == self.config.interval_scale
+                        rows.append({"interval": method + (" (reported)" if reported else ""), "scale": scale,
+                                     "trials": "LP converged" if conv else "all", "inside": f"{c['hits']}/{c['pairs']}",
+                                     "coverage_%": 100 * c["rate"],
+                                     "95%_range_of_coverage": f"{100 * c['rate_95_low']:.0f}-{100 * c['rate_95_high']:.0f}"})
         return rows
 
     def summary_rows(self) -> list[dict]:
@@ -309,7 +311,8 @@ def run_simulation(config: SimulationConfig = SimulationConfig(), advance: Calla
                                                          bootstrap_over=config.bootstrap_over,
                                                          bootstrap_block=config.bootstrap_block,
                                                          merge_draw=config.merge_draw,
-                                                         interval_method=config.interval_method))
+                                                         interval_method=config.interval_method,
+                                                         interval_scale=config.interval_scale))
         # The truth is the share of training bytes actually taken (rounding and character cuts aside).
         got = np.array(got, dtype=np.float64)
         sim.trials.append(Trial(chosen + absent, got / got.sum(), res.proportions, res.tc, guess, n_merges, budget,
@@ -347,10 +350,10 @@ def write_simulation(sim: Simulation, out_dir: str | Path, manifest: dict) -> No
         (f"Bootstrap intervals ({c.bootstrap} replicates per trial over {c.bootstrap_over}"
          + (f", {'half of the' if c.merge_draw == 'half' else 'with replacement,'} windows of {c.bootstrap_block} merges"
             if c.bootstrap_over != "documents" else "")
-         + f", {c.bootstrap_time_limit:.0f} s of LP each, {c.interval_method} intervals): the true share lies inside "
+         + f", {c.bootstrap_time_limit:.0f} s of LP each, {c.interval_method} intervals, spread x {c.interval_scale:g}): the true share lies inside "
          f"its 90% interval in {sim.coverage_counts()['hits']} of {sim.coverage_counts()['pairs']} (trial, category) "
          f"pairs ({100 * sim.coverage():.0f}%; 95% Wilson range {100 * sim.coverage_counts()['rate_95_low']:.0f}-"
-         f"{100 * sim.coverage_counts()['rate_95_high']:.0f}%). Both constructions from the same replicates:"
+         f"{100 * sim.coverage_counts()['rate_95_high']:.0f}%). Both constructions, scaled and not, from the same replicates:"
          if sim.coverage() is not None else "No bootstrap intervals (--bootstrap 0)."),
         "",
         markdown_table(sim.calibration_rows(), floatfmt="{:.1f}") if sim.coverage() is not None else "",
