@@ -218,7 +218,7 @@ def run_bootstrap(problem, doc_words: Sequence[CategoryCounts] | None, merges: n
     sizes (the byte conversion of a replicate that keeps the documents). ``merge_draw``: 'half' (a random
     half of the windows, :func:`half_windows`) or 'replace' (as many windows as there are, with replacement,
     :func:`block_weights` / :func:`weight_steps`)."""
-    from tokbench.mixture.lp import Problem, byte_proportions, solve_lazy
+    from tokbench.mixture.lp import Problem, byte_proportions, solve
     from tokbench.mixture.paircount import count_pairs
 
     if over not in OVER:
@@ -250,7 +250,7 @@ def run_bootstrap(problem, doc_words: Sequence[CategoryCounts] | None, merges: n
                 weights = block_weights(prob.T, skip, block, rng)
                 prob, first = weight_steps(prob, weights)
                 rows = weighted_rows(rows, weights, first)
-        lp = solve_lazy(prob, time_limit=time_limit, seed_rows=rows, certified=False, **solver_kwargs)
+        lp = solve(prob, time_limit=time_limit, seed_rows=rows, certified=False, **solver_kwargs)
         converged += int(lp.converged)
         out[r] = byte_proportions(lp.alpha, nb, tp)
         if advance is not None:

@@ -56,6 +56,11 @@ class MixtureConfig:
     seed:           seed of the bootstrap draws (the same seed gives the same intervals).
     stabilise:      lazy LP: weight of the best weights so far in the point where violations are sought
                     (0: plain cutting planes at the LP's solution).
+    solver:         'intervals' (default): lazy rows over the interval reformulation, one row per (pair
+                    segment, segment-tree node), see tokbench/mixture/lp.py; 'steps': the older lazy LP with
+                    one row per (step, pair) (rows_per_step, purge_after, stabilise apply to it only).
+    max_rows:       intervals: at most this many new rows per round (the most violated); fewer rows make each
+                    warm re-solve cheaper, more make fewer rounds.
     engine:         where pre-tokens are counted: 'local' (this process, streaming each category) or 'ray'
                     (actors on a Ray cluster count blocks of every category, the driver sums: same counts).
     ray_address:    Ray cluster address (None: the running session, or a local one of ``workers`` CPUs).
@@ -83,6 +88,8 @@ class MixtureConfig:
     interval_scale: float = 2.0
     seed: int = 0
     stabilise: float = 0.5
+    solver: str = "intervals"
+    max_rows: int = 50_000
     engine: str = "local"
     ray_address: str | None = None
     workers: int | None = None

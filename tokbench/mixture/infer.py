@@ -21,7 +21,7 @@ from tokbench.mixture.baselines import token_classification
 from tokbench.mixture.bootstrap import MERGE_DRAWS, OVER, interval, run_bootstrap
 from tokbench.mixture.config import DEFAULT_MERGES, MixtureConfig
 from tokbench.mixture.counting import count_categories
-from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve_lazy
+from tokbench.mixture.lp import LPResult, Problem, byte_proportions, solve
 from tokbench.mixture.paircount import count_all, count_all_on_ray
 from tokbench.mixture.words import SymbolTable, boundary_safe_split, merge_list
 from tokbench.progress import Progress, no_progress
@@ -293,9 +293,10 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
     # Skipped merges are replayed (they shape the counts of everything after them) but constrain nothing.
     problem.merge_pid[:skip] = -1
     with progress("solving the LP (re-solves)", None) as advance:
-        lp = solve_lazy(problem, rows_per_step=config.rows_per_step, max_rounds=config.max_rounds,
-                        tolerance=config.tolerance, gap=config.gap, time_limit=config.time_limit,
-                        purge_after=config.purge_after, stabilise=config.stabilise, advance=advance)
+        lp = solve(problem, method=config.solver, rows_per_step=config.rows_per_step, max_rows=config.max_rows,
+                   max_rounds=config.max_rounds, tolerance=config.tolerance, gap=config.gap,
+                   time_limit=config.time_limit, purge_after=config.purge_after, stabilise=config.stabilise,
+                   advance=advance)
     timings["solve"] = time.perf_counter() - t0
 
     n_bytes = [w.n_bytes for w in words]
@@ -308,8 +309,9 @@ def infer_mixture(tok, categories: Sequence[Category], config: MixtureConfig = M
             reps, boot = run_bootstrap(
                 problem, counted if config.bootstrap_over != "merges" else None, table.merges, len(table), index, skip, (lp.row_steps, lp.row_pairs),
                 config.bootstrap, config.seed, config.bootstrap_time_limit,
-                dict(rows_per_step=config.rows_per_step, max_rounds=config.max_rounds, tolerance=config.tolerance,
-                     gap=config.gap, purge_after=config.purge_after),
+                dict(method=config.solver, rows_per_step=config.rows_per_step, max_rows=config.max_rows,
+                     max_rounds=config.max_rounds, tolerance=config.tolerance, gap=config.gap,
+                     purge_after=config.purge_after),
                 over=config.bootstrap_over, block=config.bootstrap_block, merge_draw=config.merge_draw, n_bytes=n_bytes, total_pairs=totals,
                 advance=advance)
         timings["bootstrap"] = time.perf_counter() - t0
