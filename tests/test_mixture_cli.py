@@ -148,6 +148,21 @@ def test_run_says_first_whether_the_lp_is_optimal(files):
     assert_clean_error(r, "--time-limit")
 
 
+def test_both_lp_methods_agree_from_the_cli(files):
+    d, tok, _ = files
+    args = ["infer-mixture", tok, "-c", f"en={d / 'en.txt'}", "-c", f"de={d / 'de.txt'}", "--merges", "50", "--bootstrap", "0",
+            "--no-report", "--json"]
+    got = {}
+    for method in ("intervals", "steps"):
+        r = runner.invoke(app, args + ["--lp-solver", method])
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.stdout)
+        assert data["solver"]["converged"]
+        got[method] = data["solver"]["objective"]
+    assert got["intervals"] == pytest.approx(got["steps"], rel=1e-5, abs=1e-5)
+    assert_clean_error(runner.invoke(app, args + ["--lp-solver", "simplex"]), "--lp-solver")
+
+
 def test_intervals_in_json_table_and_report(files):
     d, tok, _ = files
     out = d / "rep-b"

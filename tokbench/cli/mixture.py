@@ -33,6 +33,7 @@ def run_cmd(
     sample_bytes: Optional[str] = typer.Option(None, "--sample-bytes", hidden=True, help="Deprecated name of --max-bytes."),
     split: str = typer.Option(_D.split, "--split", help="Split of the bundled corpora used for the default categories: train, dev, test, or all (every split pooled; fine for a tokenizer never trained on the bundled text)."),
     time_limit: float = typer.Option(_D.time_limit, "--time-limit", help="Seconds of LP constraint generation; the result then says whether the optimum was proven, with the gap."),
+    lp_solver: str = typer.Option(_D.solver, "--lp-solver", help="LP method: intervals (one row per pair segment and step range, the default) or steps (the older one row per step and pair)."),
     bootstrap: int = typer.Option(_D.bootstrap, "--bootstrap", help="Bootstrap replicates behind the 90% interval beside every share (0: none). Default 10 replicates over merge windows: each re-solves the LP on half of the merges, starting from the full solve's rows (no recounting), about 0.4x the full solve's time each."),
     bootstrap_over: str = typer.Option(_D.bootstrap_over, "--bootstrap-over", help="What a replicate redraws: merges (windows of consecutive merge steps; one warm LP re-solve each, no recounting), documents (each category's documents; recounts every category's pairs, then re-solves) or both."),
     bootstrap_block: int = typer.Option(_D.bootstrap_block, "--bootstrap-block", help="Merge steps per window of the merge-window draw."),
@@ -78,10 +79,15 @@ def run_cmd(
         from tokbench.errors import ConfigError
 
         raise ConfigError(f"--time-limit must be positive (got {time_limit})")
+    if lp_solver not in ("intervals", "steps"):
+        from tokbench.errors import ConfigError
+
+        raise ConfigError(f"--lp-solver must be intervals or steps (got {lp_solver!r})")
     config = MixtureConfig(merges=merges, skip_merges=skip_merges, sample_bytes=parse_size(max_bytes or sample_bytes), split=split,
                            time_limit=time_limit, bootstrap=bootstrap, seed=seed, engine=engine,
                            ray_address=ray_address, workers=workers, bootstrap_over=bootstrap_over,
-                           bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval, interval_scale=interval_scale)
+                           bootstrap_block=bootstrap_block, merge_draw=merge_draw, interval_method=interval, interval_scale=interval_scale,
+                           solver=lp_solver)
     pairs = [parse_category(c) for c in category] if category else default_category_specs(config.split)
     tok = load_tokenizer(tokenizer)
     out_dir = None if no_report else (out or Path("reports") / f"mixture-{tok.name.replace('/', '--')}")  # hub ids hold a '/'
