@@ -350,6 +350,7 @@ def test_merge_window_resampling_equals_the_weighted_lp(seed):
     # A replicate's LP (steps repeated by weight_steps, solved lazily from the full solve's rows mapped onto
     # the copies) equals the LP with weights on v(t) written out in full by a slow reference.
     from tokbench.mixture.bootstrap import block_weights, half_windows, keep_steps, weight_steps, weighted_rows
+    from tokbench.mixture.lp import solve
 
     problem, *_ = mixture_instance(300 + seed, n=int(2 + seed % 3), noise=1.0, n_merges=30 + 4 * seed)
     full = solve_lazy(problem)
@@ -364,6 +365,9 @@ def test_merge_window_resampling_equals_the_weighted_lp(seed):
         assert lazy.objective == pytest.approx(ref_obj, rel=1e-6, abs=1e-6)
         # the lazy weights are optimal for the reference LP too (the optimum need not be unique)
         assert weighted_lp_reference(problem, w, lazy.alpha)[0] == pytest.approx(ref_obj, rel=1e-5, abs=1e-5)
+        # the default solver (whatever `solve` dispatches to) on the same transformed problem
+        default = solve(prob, seed_rows=weighted_rows((full.row_steps, full.row_pairs), w, first))
+        assert default.converged and default.objective == pytest.approx(ref_obj, rel=1e-6, abs=1e-6)
         # a half-sample: only the kept windows' steps get rows (weights 0/1)
         keep = half_windows(problem.T, seed % 3, block, rng)
         assert keep.sum() >= (problem.T - seed % 3) // 2 - block and not keep[: seed % 3].any()
