@@ -167,6 +167,10 @@ class PretokenCounter:
         self._grow(len(index))
         self.first_block[n0 : len(index)] = block
         self.first_pos[n0 : len(index)] = new_pos
+        weights = None
+        if self.replicates:
+            weights = replicate_weights(self.seed, self.category, block, len(texts), self.replicates)
+            self.rep_bytes += doc_bytes @ weights
         if not word_idx:
             return
         w = np.asarray(word_idx, dtype=np.int64)
@@ -174,9 +178,7 @@ class PretokenCounter:
         # A pre-token is listed once per document holding it: the indices within a document are distinct,
         # but not across documents, hence add.at.
         np.add.at(self.counts, w, k)
-        if self.replicates:
-            weights = replicate_weights(self.seed, self.category, block, len(texts), self.replicates)
-            self.rep_bytes += doc_bytes @ weights
+        if weights is not None:
             per_entry = np.repeat(weights, np.asarray(doc_len, dtype=np.int64), axis=0) * k[:, None]
             order = np.argsort(w, kind="stable")
             ws = w[order]
