@@ -187,13 +187,15 @@ def flush():
         n_tokens += sum(len(e.ids) for e in raw.encode_batch_fast(batch, add_special_tokens=False))
 with open(path, encoding="utf-8") as f:
     for line in f:
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        batch.append(line)
-        n_bytes += len(line.encode("utf-8"))
-        if len(batch) >= 1024:
-            flush(); batch = []
+        # the segments tokbench's .txt reader yields: lines end where str.splitlines ends them (a few
+        # lines of the corpus hold U+2028 or U+0085), lines of only whitespace are skipped
+        for part in line.splitlines():
+            if not part.strip():
+                continue
+            batch.append(part)
+            n_bytes += len(part.encode("utf-8"))
+            if len(batch) >= 1024:
+                flush(); batch = []
 flush()
 print("TOKENS", n_bytes, n_tokens)
 """

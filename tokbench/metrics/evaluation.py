@@ -5,8 +5,12 @@
 >>> [r["premium"] for r in res.tables["premium"] if r["lang"] == "tur"]                  # doctest: +SKIP
 [2.52..., 1.9...]
 
-Each (tokenizer, corpus) pair is encoded once (or loaded from :mod:`tokbench.tokenizer.cache`), then every
-requested metric family reads the same flat arrays through the Numba kernels.
+By default every corpus is read as a stream and each (tokenizer, text) pair is encoded once, a batch at a
+time, into the sufficient statistics every requested family needs (:mod:`tokbench.metrics.stream_stats`,
+cached per shard): memory does not grow with the text, and ``EvalConfig(engine="ray")`` encodes the
+shards on Ray actors. ``EvalConfig(in_memory=True)`` is the older path, kept as the reference the tests
+compare the streamed one against: corpora read into memory, encoded once into flat id arrays (or loaded
+from :mod:`tokbench.tokenizer.cache`) that every family reads through the Numba kernels.
 """
 
 from __future__ import annotations

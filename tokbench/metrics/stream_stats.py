@@ -198,17 +198,23 @@ def shard_stats(tok, records: list[tuple[str, str]], needs: Needs, masks=None, n
     return arrays, totals
 
 
-def shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int = SHARD_BYTES):
-    """Consecutive records of one pass, in lists of about ``shard_bytes`` of text: (records, their bytes)."""
-    shard: list[tuple[str, str]] = []
-    size = 0
+def shards(stream: CorpusStream, max_bytes: int | None, shard_bytes: int = SHARD_BYTES, keep=None):
+    """Consecutive records of one pass, in lists of about ``shard_bytes`` of text: (records, their bytes).
+
+    ``keep(i)`` False: shard ``i`` is only measured (its records None), as a Ray worker skips the shards of
+    the others without holding them."""
+    shard: list[tuple[str, str]] | None = [] if keep is None or keep(0) else None
+    size, i, held = 0, 0, 0
     for rid, text in stream.records(max_bytes):
-        shard.append((rid, text))
+        if shard is not None:
+            shard.append((rid, text))
+        held += 1
         size += utf8_len(text)
         if size >= shard_bytes:
             yield shard, size
-            shard, size = [], 0
-    if shard:
+            i += 1
+            shard, size, held = ([] if keep is None or keep(i) else None), 0, 0
+    if held:
         yield shard, size
 
 
@@ -334,7 +340,8 @@ def count_stream(tok, stream: CorpusStream, *, max_bytes: int | None = None, use
     k, n, offset = part
 
     def read():
-        for i, (shard, size) in enumerate(shards(stream, max_bytes, shard_bytes)):
+        mine_only = None if whole is not None else (lambda i: (i + offset) % n == k)  # the hash needs every record
+        for i, (shard, size) in enumerate(shards(stream, max_bytes, shard_bytes, keep=mine_only)):
             mine = (i + offset) % n == k
             digest = None
             if whole is not None or (mine and use_cache):
