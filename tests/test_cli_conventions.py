@@ -95,7 +95,10 @@ def test_shell_completion_is_installable(tmp_path):
     # In a real process, as a user runs it: inside one long pytest process the in-process runner's
     # --show-completion exited 1 now and then (Typer's completion state is process-global), which a
     # fresh `tokbench` never meets.
-    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    # The shell is named, never detected: Typer otherwise asks shellingham, which walks the parent processes
+    # and fails ("Shell not supported") when pytest runs under no shell. Typer's own switch for this makes
+    # `--show-completion`/`--install-completion` take the shell as their value.
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash", "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     cmd = [sys.executable, "-m", "tokbench"]
     r = subprocess.run([*cmd, "--show-completion", "bash"], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0 and "_TOKBENCH_COMPLETE" in r.stdout, r.stderr
