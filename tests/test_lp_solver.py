@@ -118,3 +118,12 @@ def test_dispatch_by_method():
     assert solve_lazy(problem).objective == pytest.approx(b.objective, rel=1e-9)
     with pytest.raises(ValueError):
         solve(problem, method="simplex")
+
+
+def test_time_limit_holds_inside_a_re_solve():
+    # A limit shorter than one re-solve: HiGHS stops itself, the answer says it is not proven, bounds still hold.
+    problem = _instance(9)
+    full = solve_full(problem)
+    res = solve_intervals(problem, time_limit=1e-9)
+    assert res.lower_bound <= full.objective * (1 + 1e-9) + 1e-9 <= res.objective * (1 + 2e-9) + 2e-9
+    assert res.converged == (res.objective - res.lower_bound <= 1e-5 * res.objective + 1e-6)
