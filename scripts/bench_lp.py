@@ -41,7 +41,7 @@ def build(tokenizer: str, names: tuple[str, ...] | None, merges: int):
     ml = merge_list(tok, None)[:merges]
     table = SymbolTable.from_merges(ml)
     cut = boundary_safe_split(ml)
-    words = [build_words(tok, c.texts, table, cut_markers=cut) for c in cats]
+    words = [build_words(tok, c.read_texts(), table, cut_markers=cut) for c in cats]
     trs, index = count_all(words, table.merges, len(table))
     return Problem.build(trs, table.merges, index)
 

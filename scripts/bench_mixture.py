@@ -25,7 +25,7 @@ def child(n_cats: int, tokenizer: str, merges: int, time_limit: float) -> dict:
     import numpy as np
 
     from tokbench.mixture.infer import default_category_specs, load_categories
-    from tokbench.mixture.lp import Problem, solve_lazy
+    from tokbench.mixture.lp import Problem, solve
     from tokbench.mixture.paircount import count_all
     from tokbench.mixture.words import SymbolTable, boundary_safe_split, build_words, merge_list
     from tokbench.tokenizer import load_tokenizer
@@ -57,7 +57,7 @@ def child(n_cats: int, tokenizer: str, merges: int, time_limit: float) -> dict:
     out["trajectory_mb"] = round(sum(tr.nbytes for tr in trs) / 1e6, 1)
     problem = Problem.build(trs, table.merges, index)
     t = time.perf_counter()
-    res = solve_lazy(problem, time_limit=time_limit)  # the solver settings `tokbench infer-mixture` uses
+    res = solve(problem, time_limit=time_limit)  # the solver `tokbench infer-mixture` uses by default
     out["solve_s"] = round(time.perf_counter() - t, 2)
     out["solve_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1)
     out.update({f"lp_{k}": v for k, v in res.stats().items()})
@@ -69,7 +69,7 @@ def peers() -> dict:
     """Numba kernel vs slow recount; lazy vs full LP (small instances, same process)."""
     import numpy as np
 
-    from tokbench.mixture.lp import Problem, solve_full, solve_lazy
+    from tokbench.mixture.lp import Problem, solve, solve_full
     from tokbench.mixture.paircount import PairIndex, count_all, count_pairs
     from tokbench.mixture.reference import pair_trajectory, train_bpe
     from tokbench.mixture.infer import load_categories
@@ -103,9 +103,9 @@ def peers() -> dict:
     words = [Words.from_lists(ws, cs, n_bytes=sum(map(len, ws))) for ws, cs in cats]
     trs, index = count_all(words, merges, 8 + len(merges))
     problem = Problem.build(trs, merges, index)
-    solve_lazy(problem)
+    solve(problem)
     t = time.perf_counter()
-    lz = solve_lazy(problem)
+    lz = solve(problem)
     lazy_s = time.perf_counter() - t
     t = time.perf_counter()
     fu = solve_full(problem)

@@ -19,6 +19,14 @@ first, a few per step), adds them as rows (and their v_p / v(t) as new columns),
 that stay slack for a few re-solves are deleted again (each at most once), which keeps every re-solve
 small. When a sweep finds nothing violated the solution is optimal for the whole (truncated) LP.
 :func:`solve_full` builds every row at once, for tests on small instances.
+
+:func:`solve_intervals` (the default, through :func:`solve`) solves the same LP in an equivalent form with
+one row per (constant piece of a pair's trajectory, segment-tree node over the steps) -- see the comment
+before :func:`_segments` -- whose rows are priced exactly in one cheap pass and each cover a whole range of
+steps; it converges in a handful of re-solves where :func:`solve_lazy` needs hundreds. It departs from the
+method described in METRICS.md (a priority queue over (step, pair) rows) in how the rows are written and
+found, not in the LP: same variables alpha, v(t), v_p (plus auxiliary z_u), same optimum, checked against
+:func:`solve_full` in the tests. Both certify their answer with :func:`certify`.
 """
 
 from __future__ import annotations
