@@ -285,7 +285,9 @@ def test_bootstrap_intervals_are_reproducible_for_a_seed(tmp_path, over, draw):
     tok.save(str(tmp_path / "tokenizer.json"))
     tb = load_tokenizer(str(tmp_path / "tokenizer.json"))
     cats = [Category(name, ts) for name, ts in texts.items()]
-    cfg = dict(min_bytes=10, bootstrap=5, bootstrap_over=over, bootstrap_block=5, merge_draw=draw)
+    # No wall-clock limits: a limit that bites under a loaded machine would make the replicates depend on load.
+    cfg = dict(min_bytes=10, bootstrap=5, bootstrap_over=over, bootstrap_block=5, merge_draw=draw,
+               time_limit=None, bootstrap_time_limit=None)
     runs = [infer_mixture(tb, cats, MixtureConfig(seed=s, **cfg)) for s in (3, 3, 4)]
     a, b, c = (r.intervals for r in runs)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
