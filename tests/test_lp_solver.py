@@ -127,3 +127,25 @@ def test_time_limit_holds_inside_a_re_solve():
     res = solve_intervals(problem, time_limit=1e-9)
     assert res.lower_bound <= full.objective * (1 + 1e-9) + 1e-9 <= res.objective * (1 + 2e-9) + 2e-9
     assert res.converged == (res.objective - res.lower_bound <= 1e-5 * res.objective + 1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_csc_arrays_equal_a_dense_reference(seed):
+    # The LP's matrix is handed to HiGHS column-wise; the reference is the obvious dense matrix.
+    from tokbench.mixture.lp import csc_arrays
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols, k = int(rng.integers(1, 30)), int(rng.integers(1, 30)), int(rng.integers(0, 200))
+    rows, cols = rng.integers(0, n_rows, k), rng.integers(0, n_cols, k)
+    vals = rng.normal(size=k) * (rng.random(k) < 0.8)  # some explicit zeros, many repeated entries
+    dense = np.zeros((n_rows, n_cols))
+    np.add.at(dense, (rows, cols), vals)
+    start, index, value = csc_arrays(rows, cols, vals, n_cols)
+    assert start[0] == 0 and start[-1] == len(index) == len(value) and np.all(np.diff(start) >= 0)
+    back = np.zeros((n_rows, n_cols))
+    for j in range(n_cols):
+        rs = index[start[j]:start[j + 1]]
+        assert np.all(np.diff(rs) > 0)  # rows sorted and distinct within a column
+        back[rs, j] = value[start[j]:start[j + 1]]
+    np.testing.assert_allclose(back, dense, rtol=0, atol=1e-12)
+    assert len(index) == len(set(zip(rows.tolist(), cols.tolist())))  # every entry given is kept, zeros included

@@ -804,6 +804,25 @@ def _price_tree(w, leaf, vp, N, Tc, s_pair, s_off, s_cat, s_cnt, r_seg, r_node):
     return viol, best[N:N + Tc].copy()
 
 
+def csc_arrays(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column-wise (start, index, value) arrays of the matrix with entries (rows[k], cols[k]) = vals[k], as HiGHS
+    takes them: columns in order, rows sorted within a column, repeated (row, column) entries summed, explicit
+    zeros kept. (numpy only: scipy is not a dependency of tokbench.)
+
+    >>> start, index, value = csc_arrays(np.array([1, 0, 1, 1]), np.array([2, 0, 0, 2]), np.array([1.0, 2.0, 3.0, 4.0]), 3)
+    >>> start.tolist(), index.tolist(), value.tolist()
+    ([0, 2, 2, 3], [0, 1, 1], [2.0, 3.0, 5.0])
+    """
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    n_rows = int(rows.max()) + 1 if len(rows) else 0
+    keys, inverse = np.unique(cols * max(n_rows, 1) + rows, return_inverse=True)
+    value = np.bincount(inverse.ravel(), weights=np.asarray(vals, dtype=np.float64), minlength=len(keys))
+    index = keys % max(n_rows, 1)
+    start = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // max(n_rows, 1), minlength=n_cols), out=start[1:])
+    return start, index, value
+
+
 class _TreeModel:
     """The interval LP: alpha, v(t) per constrained step, z_u per tree node (with the tree's rows) from the
     start; v_p columns and (segment, node) rows added on demand."""
@@ -875,17 +894,15 @@ class _TreeModel:
             lo.append(np.full(len(ch), -np.inf))
             hi.append(np.zeros(len(ch)))
             r += len(ch)
-        import scipy.sparse as sps
-
-        A = sps.csc_matrix((np.concatenate(V), (np.concatenate(I), np.concatenate(J))), shape=(r, self.n_cols))
+        start, index, value = csc_arrays(np.concatenate(I), np.concatenate(J), np.concatenate(V), self.n_cols)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n_cols, r
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(self.n_cols), upper
         lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(hi)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data.astype(np.float64)
+        lp.a_matrix_.start_ = start.astype(np.int32)
+        lp.a_matrix_.index_ = index.astype(np.int32)
+        lp.a_matrix_.value_ = value
         if self.h.passModel(lp) != highspy.HighsStatus.kOk:
             raise TokbenchError("could not build the mixture LP; report this with the tokenizer and categories used")
 
