@@ -1,7 +1,7 @@
 """What is in tokbench's cache, and freeing it (``tokbench cache list|clear``).
 
 The cache (:func:`tokbench.files.cache_root`) holds first-level parts such as ``tokenizers/`` (reference
-tokenizer files) and ``encodings/`` (encoded corpora). A part is tokbench's when it carries tokbench's
+tokenizer files) and ``encoding-stats/`` (evaluate's per-shard statistics). A part is tokbench's when it carries tokbench's
 mark (written when tokbench creates it), when the cache root carries the mark (tokbench created the
 root, so everything in it is tokbench's), or when the root is the default location, a folder named
 ``tokbench`` that only tokbench writes to. Anything else is listed as not tokbench's and never deleted,
@@ -22,7 +22,9 @@ from tokbench.files import CACHE_MARK, cache_root
 PARTS = {
     "tokenizers": "reference tokenizer files (tokbench fetch)",
     "models": "models for transplant (tokbench fetch smollm2 minilm)",
-    "encodings": "encoded corpora, per tokenizer and corpus",
+    "encoding-stats": "evaluate's per-shard statistics (token counts, totals), per tokenizer and text",
+    "encodings": "encoded corpora (ids), per tokenizer and corpus (the in-memory evaluation)",
+    "text-arrays": "characters and words of texts (the in-memory evaluation)",
     "tokenizer-info": "per-tokenizer facts (vocabulary scripts, decoded pieces)",
     "lexicon": "lexicon oracles' word lists and dictionaries",
     "plots": "plot images",
